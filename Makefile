@@ -1,0 +1,38 @@
+# SA-ngrok-detection. Quick start: `make demo`, then `make test`. Each target installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+VERSION = $(shell $(PY) -c "import sys; sys.path.insert(0, 'scripts'); import build; print(build.app_version())")
+
+.PHONY: all venv package demo test test-unit test-protocol appinspect bench clean
+
+all: package
+
+# The dev environment: a venv with the pinned tools, plus libmagic for AppInspect.
+$(READY): requirements-dev.txt scripts/setup_env.sh
+	bash scripts/setup_env.sh "$(PYTHON)" "$(VENV)"
+	touch $@
+
+venv: $(READY)
+
+# build/SA-ngrok-detection (the app as installed, splunklib vendored) and dist/SA-ngrok-detection-<version>.tgz
+package: $(READY)
+	$(PY) scripts/build.py
+
+# Score the bundled sample through the built command, exactly as splunkd would run it.
+demo: package
+	$(PY) scripts/ngrokscore_local.py samples/ngrok_detections.csv allowlist=ngrok_allowlist_example.csv
+
+# Unit, protocol (Python 3.11, and 3.9/3.13 where installed) and package tests, AppInspect included.
+test: package
+	$(PY) -m pytest
+
+appinspect: package
+	$(PY) -m pytest tests/package -k appinspect
+
+bench: package
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf build dist .pytest_cache reports

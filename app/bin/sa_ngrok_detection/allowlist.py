@@ -1,0 +1,129 @@
+"""The allowlist: known, approved ngrok use that admins record in ``lookups/ngrok_allowlist.csv``.
+
+Each entry has case-insensitive ``*`` patterns for ``dest``, ``user``, ``parent_process_name`` and ``process``
+(empty means any), a required ``reason``, an optional ``owner`` and an optional ``expires`` date (YYYY-MM-DD, the
+last day the entry applies). An entry matches a row when every non-empty pattern matches.
+
+A broken allowlist must never silence the detection: entries that could match everything, lack a reason or carry a
+bad date are refused and reported; the rest keep working. Entries are indexed by their literal patterns, so a row is
+compared only with the entries that could match it, not with the whole list.
+"""
+
+import datetime
+import re
+
+from .lookup_files import Problem, read_rows
+from .wildcard import Pattern
+
+PATTERN_FIELDS = ("dest", "user", "parent_process_name", "process")
+REQUIRED_COLUMNS = PATTERN_FIELDS + ("reason",)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Entry(object):
+    __slots__ = ("line", "patterns", "reason", "owner")
+
+    def __init__(self, line, patterns, reason, owner):
+        self.line = line
+        self.patterns = patterns  # tuple of (field, Pattern) for the non-empty patterns
+        self.reason = reason
+        self.owner = owner
+
+    def matches(self, lowered_values_of):
+        for field, pattern in self.patterns:
+            if not any(pattern.matches(value) for value in lowered_values_of(field)):
+                return False
+        return True
+
+
+class Allowlist(object):
+    """Loaded entries plus what went wrong while loading them."""
+
+    def __init__(self, file_name, entries=(), errors=(), expired_lines=()):
+        self.file_name = file_name
+        self.entries = list(entries)
+        self.errors = list(errors)
+        self.expired_lines = list(expired_lines)
+        self._by_literal = {}  # (field, lowered literal) -> entries whose index pattern is that literal
+        self._unindexed = []  # entries with wildcards only: compared with every row
+        for entry in self.entries:
+            literal = next(((field, p.literal) for field, p in entry.patterns if p.literal is not None), None)
+            if literal is None:
+                self._unindexed.append(entry)
+            else:
+                self._by_literal.setdefault(literal, []).append(entry)
+        self._indexed_fields = tuple(sorted({field for field, _ in self._by_literal}))
+
+    @property
+    def warnings(self):
+        if not self.expired_lines:
+            return []
+        lines = ", ".join(str(line) for line in self.expired_lines[:10])
+        more = " and %d more" % (len(self.expired_lines) - 10) if len(self.expired_lines) > 10 else ""
+        return ["%s: %d expired entr%s ignored (line%s %s%s); renew or remove them"
+                % (self.file_name, len(self.expired_lines), "y" if len(self.expired_lines) == 1 else "ies",
+                   "" if len(self.expired_lines) == 1 else "s", lines, more)]
+
+    def match(self, lowered_values_of):
+        """The first entry (in file order) matching the row, or None.
+
+        ``lowered_values_of(field)`` returns the row's lowercased values of a field as a sequence of strings.
+        """
+        if not self.entries:
+            return None
+        candidates = []
+        by_literal = self._by_literal
+        for field in self._indexed_fields:
+            for value in lowered_values_of(field):
+                candidates.extend(by_literal.get((field, value), ()))
+        candidates.extend(self._unindexed)
+        if len(candidates) > 1:
+            candidates.sort(key=_line_of)
+        for entry in candidates:
+            if entry.matches(lowered_values_of):
+                return entry
+        return None
+
+
+def _line_of(entry):
+    return entry.line
+
+
+def load(file_name, today=None, lookups_dir=None):
+    """Reads an allowlist lookup. Never raises: problems end up in ``Allowlist.errors``."""
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    entries, errors, expired = [], [], []
+    try:
+        for line, row in read_rows(file_name, REQUIRED_COLUMNS, lookups_dir):
+            where = "%s line %d" % (file_name, line)
+            if None in row:
+                errors.append("%s: %s; entry ignored" % (where, row[None]))
+                continue
+            patterns = tuple(
+                (field, Pattern(row[field].strip())) for field in PATTERN_FIELDS if row[field].strip()
+            )
+            if all(pattern.matches_everything for _, pattern in patterns):
+                errors.append("%s: every pattern (dest, user, parent_process_name, process) is empty or '*', so it "
+                              "would allowlist everything; entry ignored" % where)
+                continue
+            reason = row["reason"].strip()
+            if not reason:
+                errors.append("%s: the reason is empty; every entry must say why it is allowed; entry ignored" % where)
+                continue
+            expires = row.get("expires", "").strip()
+            if expires:
+                try:
+                    if not _DATE.match(expires):
+                        raise ValueError
+                    last_day = datetime.date(*(int(part) for part in expires.split("-")))
+                except ValueError:
+                    errors.append("%s: expires %r is not a date in YYYY-MM-DD form; entry ignored" % (where, expires))
+                    continue
+                if last_day < today:
+                    expired.append(line)
+                    continue
+            patterns = tuple((field, pattern) for field, pattern in patterns if not pattern.matches_everything)
+            entries.append(Entry(line, patterns, reason, row.get("owner", "").strip()))
+    except Problem as problem:
+        errors.append(str(problem) + ("; entries read before it still apply" if entries else ""))
+    return Allowlist(file_name, entries, errors, expired)

@@ -1,0 +1,109 @@
+"""The ``ngrokscore`` search command: splunklib speaks the protocol, ``enrich`` does the work.
+
+splunklib handles getinfo, options and messages. Each execute chunk is read and written as a whole CSV table at
+the chunk seam (``_execute_chunk_v2``, the same method splunklib's own generating command overrides) instead of
+splunklib's per-record reader and writer, which build an ordered dict per row and re-inspect every value: several
+times slower for a command that adds fourteen fields to every row. The protocol tests pin this seam to the
+vendored splunklib version.
+"""
+
+import csv
+import io
+import sys
+
+from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch
+from splunklib.searchcommands.internals import CsvDialect
+
+from . import allowlist as allowlist_module
+from . import detection
+from . import modifiers as modifiers_module
+from .enrich import Enricher
+from .options import OPTION_NAMES, OptionError, validate
+
+_loaded = {}
+
+
+def _load_once(kind, file_name):
+    """Each lookup is read once per process, however many chunks the search sends."""
+    key = (kind, file_name)
+    if key not in _loaded:
+        loader = allowlist_module.load if kind == "allowlist" else modifiers_module.load
+        _loaded[key] = loader(file_name)
+    return _loaded[key]
+
+
+def _literal(text):
+    """splunklib formats message text with str.format: keep braces from field values literal."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@Configuration(distributed=True)
+class NgrokScoreCommand(StreamingCommand):
+    """Scores results of the Linux Ngrok Reverse Proxy Usage detection. Options are documented in searchbnf.conf."""
+
+    impact = Option(doc="Impact 0-100 (default 50)")
+    confidence = Option(doc="Confidence 0-100 (default 100)")
+    message = Option(doc="Risk message template with $field$ tokens")
+    modifiers = Option(doc="Apply the risk modifier table (default true)")
+    allowlist = Option(doc="Allowlist lookup file in this app's lookups folder, or none")
+    on_allowlist = Option(doc="mark or drop allowlisted rows (default mark)")
+    redact = Option(doc="Mask ngrok secrets (default true)")
+
+    enricher = None
+    _pending_messages = ()
+
+    def prepare(self):
+        if self.fieldnames:
+            self._fail("ngrokscore takes only name=value options (%s); got %s"
+                       % (", ".join(OPTION_NAMES), " ".join(repr(name) for name in self.fieldnames)))
+        given = {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) is not None}
+        try:
+            settings = validate(given)
+        except OptionError as error:
+            self._fail(str(error))
+        allowlist = _load_once("allowlist", settings.allowlist) if settings.allowlist else None
+        modifier_table = _load_once("modifiers", detection.MODIFIERS_LOOKUP) if settings.modifiers else None
+        self.enricher = Enricher(settings, allowlist, modifier_table)
+        messages = []
+        for table in (allowlist, modifier_table):
+            if table is not None:
+                messages.extend(("ERROR", "ngrokscore: " + text) for text in table.errors)
+        if allowlist is not None:
+            messages.extend(("WARN", "ngrokscore: " + text) for text in allowlist.warnings)
+        # Shown with the first results, where splunkd displays them for every search.
+        self._pending_messages = messages
+
+    def _fail(self, text):
+        self.write_error(_literal(text))
+        sys.exit(1)
+
+    def stream(self, records):
+        raise RuntimeError("ngrokscore needs search command protocol v2: set chunked = true in commands.conf")
+
+    def _execute_chunk_v2(self, process, chunk):
+        _, body = chunk
+        writer = self._record_writer
+        for level, text in self._pending_messages:
+            writer.write_message(level, _literal(text))
+        self._pending_messages = ()
+
+        reader = csv.reader(io.StringIO(body), dialect=CsvDialect)
+        header = next(reader, None)
+        if not header:
+            return
+        enricher = self.enricher
+        failed_before = enricher.failed_rows
+        out_header, rows = enricher.process(header, list(reader))
+        if rows:
+            output = csv.writer(writer._buffer, dialect=CsvDialect)
+            output.writerow(out_header)
+            output.writerows(rows)
+            writer._pending_record_count += len(rows)
+        if enricher.failed_rows > failed_before:
+            writer.write_message("WARN", _literal(
+                "ngrokscore: %d result(s) kept their base score because scoring failed (%s); please report this"
+                % (enricher.failed_rows - failed_before, enricher.last_failure)))
+
+
+def main():
+    dispatch(NgrokScoreCommand, sys.argv, sys.stdin, sys.stdout, None)

@@ -1,0 +1,102 @@
+"""Finds the detection's fields in a result table, whatever shape the search gave it.
+
+Results of the detection's ``tstats`` search carry CIM names (``dest``, ``process``); rows taken before
+``drop_dm_object_name`` carry ``Processes.dest``; raw Sysmon for Linux events carry ``Computer``, ``CommandLine``,
+``Image``. The first column present wins. ``process_name`` and ``parent_process_name`` fall back to the base name
+of the image path.
+
+Values come in Splunk's CSV encoding: a multivalue field ``f`` has its values joined by newlines in ``f`` and
+``$v1$;$v2$`` in ``__mv_f``.
+"""
+
+import re
+
+ALIASES = {
+    "dest": ("dest", "Processes.dest", "Computer", "host"),
+    "user": ("user", "Processes.user", "User"),
+    "parent_process_name": ("parent_process_name", "Processes.parent_process_name"),
+    "parent_process": ("parent_process", "Processes.parent_process", "ParentCommandLine"),
+    "parent_process_path": ("parent_process_path", "Processes.parent_process_path", "ParentImage"),
+    "process_name": ("process_name", "Processes.process_name"),
+    "process": ("process", "Processes.process", "CommandLine"),
+    "process_path": ("process_path", "Processes.process_path", "Image"),
+    "original_file_name": ("original_file_name", "Processes.original_file_name", "OriginalFileName"),
+    "process_id": ("process_id", "Processes.process_id", "ProcessId"),
+    "parent_process_id": ("parent_process_id", "Processes.parent_process_id", "ParentProcessId"),
+}
+# A missing name is read from the base name of this path field.
+_NAME_FROM_PATH = {"process_name": "process_path", "parent_process_name": "parent_process_path"}
+
+# Fields whose secrets are masked in the output, in every column they may arrive in.
+REDACTED_FIELDS = ("process", "parent_process")
+
+_MV_ITEM = re.compile(r"\$((?:\$\$|[^$])*)\$(?:;|$)")
+
+
+def decode_mv(encoded):
+    """``$a$;$b$$c$`` -> ["a", "b$c"]."""
+    return [item.replace("$$", "$") for item in _MV_ITEM.findall(encoded)]
+
+
+def encode_mv(values):
+    """The ``__mv_`` column for a list of values: empty unless there are two or more."""
+    if len(values) < 2:
+        return ""
+    return "$" + "$;$".join(value.replace("$", "$$") for value in values) + "$"
+
+
+def _basename(path):
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+class Schema(object):
+    """Column positions of one table header, and readers of a row's values by field name."""
+
+    def __init__(self, header):
+        self.header = list(header)
+        self.position = {}
+        for index, name in enumerate(self.header):
+            self.position.setdefault(name, index)
+
+    def columns_of(self, field):
+        """All columns (value, mv) that may hold ``field``, first choice first."""
+        found = []
+        for name in ALIASES.get(field, (field,)):
+            if name in self.position:
+                found.append((self.position[name], self.position.get("__mv_" + name)))
+        return found
+
+    def reader(self, field):
+        """A function row -> list of values (empty list when the field is missing or empty)."""
+        columns = self.columns_of(field)
+        if not columns:
+            if field in _NAME_FROM_PATH:
+                path_reader = self.reader(_NAME_FROM_PATH[field])
+                return lambda row: [_basename(value) for value in path_reader(row) if value]
+            return _no_values
+        value_index, mv_index = columns[0]
+        if mv_index is None:
+            return lambda row: [row[value_index]] if row[value_index] else []
+
+        def read(row):
+            if row[mv_index]:
+                return decode_mv(row[mv_index])
+            return [row[value_index]] if row[value_index] else []
+
+        return read
+
+    def key_columns(self, fields):
+        """Every column index that the values of ``fields`` are read from (for caching per distinct input)."""
+        indexes = set()
+        for field in fields:
+            for value_index, mv_index in self.columns_of(field):
+                indexes.add(value_index)
+                if mv_index is not None:
+                    indexes.add(mv_index)
+            if not self.columns_of(field) and field in _NAME_FROM_PATH:
+                indexes.update(self.key_columns([_NAME_FROM_PATH[field]]))
+        return tuple(sorted(indexes))
+
+
+def _no_values(row):
+    return []

@@ -1,0 +1,71 @@
+"""ngrokscore's options: names, defaults, and validation with messages that say what is allowed."""
+
+from collections import namedtuple
+
+from . import detection
+from .lookup_files import is_plain_csv_name, parse_bool
+
+Settings = namedtuple("Settings", "impact confidence message modifiers allowlist on_allowlist redact")
+
+DEFAULTS = {
+    "impact": str(detection.DEFAULT_IMPACT),
+    "confidence": str(detection.DEFAULT_CONFIDENCE),
+    "message": detection.DEFAULT_MESSAGE,
+    "modifiers": "true",
+    "allowlist": detection.DEFAULT_ALLOWLIST,
+    "on_allowlist": "mark",
+    "redact": "true",
+}
+OPTION_NAMES = tuple(DEFAULTS)
+NO_ALLOWLIST = "none"
+
+
+class OptionError(ValueError):
+    """A bad option value; the message names the option, the value and what is allowed."""
+
+    def __init__(self, name, value, allowed):
+        ValueError.__init__(self, "ngrokscore: invalid value %s=%r; %s" % (name, value, allowed))
+
+
+def _percent(name, value):
+    text = value.strip()
+    if text.lstrip("+").isdigit() and text.isascii():
+        number = int(text)
+        if 0 <= number <= 100:
+            return number
+    raise OptionError(name, value, "expected a whole number from 0 to 100")
+
+
+def _boolean(name, value):
+    parsed = parse_bool(value)
+    if parsed is None:
+        raise OptionError(name, value, "expected true or false")
+    return parsed
+
+
+def validate(given):
+    """Turns ``{option: text}`` (only the options given) into Settings; raises OptionError on the first bad one."""
+    values = dict(DEFAULTS)
+    values.update((name, "" if value is None else str(value)) for name, value in given.items())
+    message = values["message"]
+    if not message.strip():
+        raise OptionError("message", message, "expected a non-empty template such as \"%s\"" % detection.DEFAULT_MESSAGE)
+    allowlist = values["allowlist"].strip()
+    if allowlist.lower() == NO_ALLOWLIST:
+        allowlist = None
+    elif not is_plain_csv_name(allowlist):
+        raise OptionError("allowlist", values["allowlist"],
+                          "expected the plain file name of a .csv lookup in this app's lookups folder "
+                          "(no folders or '..'), or none")
+    on_allowlist = values["on_allowlist"].strip().lower()
+    if on_allowlist not in ("mark", "drop"):
+        raise OptionError("on_allowlist", values["on_allowlist"], "expected mark or drop")
+    return Settings(
+        impact=_percent("impact", values["impact"]),
+        confidence=_percent("confidence", values["confidence"]),
+        message=message,
+        modifiers=_boolean("modifiers", values["modifiers"]),
+        allowlist=allowlist,
+        on_allowlist=on_allowlist,
+        redact=_boolean("redact", values["redact"]),
+    )

@@ -1,0 +1,35 @@
+"""Renders risk messages from ``$field$`` templates, the way Splunk's risk and notable actions do.
+
+One pass only: a value that itself contains ``$name$`` is inserted as text and never expanded again, so field
+values an attacker controls cannot pull other fields into the message.
+"""
+
+import re
+
+UNKNOWN = "unknown"
+_TOKEN = re.compile(r"\$([A-Za-z_][\w.:-]*)\$")
+
+
+def template_fields(template):
+    """The field names a template refers to, in order of first use."""
+    seen = []
+    for name in _TOKEN.findall(template):
+        if name not in seen:
+            seen.append(name)
+    return tuple(seen)
+
+
+def render(template, value_of):
+    """Substitutes every ``$name$`` with ``value_of(name)``.
+
+    ``value_of`` returns a string, a list of strings (joined with ", ") or None. Missing or empty values render as
+    "unknown".
+    """
+
+    def substitute(match):
+        value = value_of(match.group(1))
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(item for item in value if item)
+        return value if value else UNKNOWN
+
+    return _TOKEN.sub(substitute, template)

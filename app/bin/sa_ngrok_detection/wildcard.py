@@ -1,0 +1,34 @@
+"""Case-insensitive patterns where ``*`` matches any run of characters and everything else is literal."""
+
+import re
+
+
+class Pattern(object):
+    """One pattern. ``literal`` is the lowercased text when the pattern has no ``*``, else None."""
+
+    __slots__ = ("text", "literal", "_regex")
+
+    def __init__(self, text):
+        self.text = text
+        lowered = text.lower()
+        if "*" in lowered:
+            self.literal = None
+            self._regex = re.compile(
+                ".*".join(re.escape(part) for part in lowered.split("*")) + r"\Z", re.DOTALL
+            )
+        else:
+            self.literal = lowered
+            self._regex = None
+
+    @property
+    def matches_everything(self):
+        return self.text.strip("*") == ""
+
+    def matches(self, lowered_value):
+        """True when the (already lowercased) value matches."""
+        if self._regex is None:
+            return lowered_value == self.literal
+        return self._regex.match(lowered_value) is not None
+
+    def __repr__(self):
+        return "Pattern(%r)" % self.text
