@@ -257,6 +257,7 @@ class RunResult(object):
         self.replies = []  # (metadata, header, rows) per execute reply
         self.exit_code = None
         self.stderr = ""
+        self.ended_early = None  # why the command stopped answering before the last chunk, if it did
 
     @property
     def rows(self):
@@ -296,7 +297,16 @@ def run(rows=None, args=(), chunk_size=MAX_RESULT_ROWS, app_dir=DEFAULT_APP, pyt
             else:
                 plan[-1] = (plan[-1][0], True)
             for body, finished in plan:
-                reply, reply_body = session.execute(body, finished)
+                try:
+                    reply, reply_body = session.execute(body, finished)
+                except ProtocolError as error:
+                    try:
+                        session.process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        raise error
+                    # The command exited, as splunklib commands do after reporting a bad option at getinfo.
+                    result.ended_early = str(error)
+                    break
                 header, out_rows = csv_to_rows(reply_body)
                 result.replies.append((reply, header, out_rows))
                 if reply.get("finished"):

@@ -52,10 +52,16 @@ class NgrokScoreCommand(StreamingCommand):
     enricher = None
     _pending_messages = ()
 
+    def _protocol_v2_option_parser(self, arg):
+        # Unknown names come back as positional words so that prepare() can list the options that exist.
+        name, equals, value = arg.partition("=")
+        return [name, value] if equals and name in OPTION_NAMES else [arg]
+
     def prepare(self):
         if self.fieldnames:
-            self._fail("ngrokscore takes only name=value options (%s); got %s"
-                       % (", ".join(OPTION_NAMES), " ".join(repr(name) for name in self.fieldnames)))
+            self._fail("ngrokscore: unknown argument%s %s; the options are %s, each written name=value"
+                       % ("s" if len(self.fieldnames) > 1 else "", " ".join(repr(word) for word in self.fieldnames),
+                          ", ".join(OPTION_NAMES)))
         given = {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) is not None}
         try:
             settings = validate(given)

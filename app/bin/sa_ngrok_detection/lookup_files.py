@@ -37,7 +37,7 @@ def read_rows(file_name, required_columns, lookups_dir=None):
     except OSError as error:
         raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
     with handle:
-        reader = csv.reader(handle, strict=True)
+        reader = csv.reader(_refuse_nul(handle, file_name), strict=True)
         try:
             header = next(reader, None)
             if header is None:
@@ -60,6 +60,15 @@ def read_rows(file_name, required_columns, lookups_dir=None):
         except UnicodeDecodeError:
             raise Problem("%s: not valid UTF-8 text after line %d; the rest of the file was not read"
                           % (file_name, reader.line_num))
+
+
+def _refuse_nul(lines, file_name):
+    """Python 3.9's csv refuses NUL characters and 3.11's keeps them: refuse them the same way everywhere."""
+    for number, line in enumerate(lines, 1):
+        if "\0" in line:
+            raise Problem("%s line %d: malformed CSV (NUL character); this line and the rest of the file were not "
+                          "read" % (file_name, number))
+        yield line
 
 
 def parse_bool(text):

@@ -1,0 +1,528 @@
+"""The built ngrokscore command, run as a subprocess and driven over search command protocol v2 as splunkd does.
+
+Every test goes through scripts/ngrokscore_local.py's driver: getinfo with the options in searchinfo.args, execute
+chunks, a final empty chunk marked finished.
+"""
+
+import csv
+import io
+import os
+
+import pytest
+
+from ngrokscore_local import ProtocolError, rows_to_csv, run
+
+from sa_ngrok_detection import detection
+
+OUTPUT_FIELDS = detection.OUTPUT_FIELDS
+
+DETECTION_ROW = {
+    "dest": "web-prod-03",
+    "user": "www-data",
+    "parent_process_name": "apache2",
+    "process_name": "ngrok",
+    "original_file_name": "ngrok",
+    "process": "/tmp/ngrok tcp 22 --log=stdout",
+    "process_id": "28411",
+    "parent_process_id": "1187",
+    "count": "1",
+    "firstTime": "2026-11-20T02:14:07",
+    "lastTime": "2026-11-20T02:14:07",
+}
+
+
+def detection_row(**changes):
+    row = dict(DETECTION_ROW)
+    row.update(changes)
+    return row
+
+
+def assert_contract(row):
+    """Every output field is present and obeys the contract."""
+    missing = [field for field in OUTPUT_FIELDS if field not in row]
+    assert not missing, "output fields missing: %s" % missing
+    assert row["risk_score"].isdigit() and 0 <= int(row["risk_score"]) <= 100
+    assert row["mitre_technique_id"] == ["T1572", "T1090", "T1102"]
+    assert row["mitre_technique"] == ["Protocol Tunneling", "Proxy", "Web Service"]
+    assert row["mitre_tactic"] == "Command And Control"
+    assert row["mitre_tactic_id"] == "TA0011"
+    assert row["kill_chain_phase"] == "Command and Control"
+    assert row["analytic_story"] == "Reverse Network Proxy"
+    assert row["detection_id"] == "bc84d574-708c-467d-b78a-4c1e20171f97"
+    assert row["allowlisted"] in ("true", "false")
+    assert isinstance(row["risk_message"], str) and row["risk_message"]
+
+
+def reasons(row):
+    value = row["risk_reasons"]
+    return value if isinstance(value, list) else ([value] if value else [])
+
+
+def errors_of(result):
+    return [text for level, text in result.messages if level in ("ERROR", "FATAL")]
+
+
+# -- getinfo and the conversation ---------------------------------------------------------------------------------
+
+def test_getinfo_declares_a_distributable_streaming_command(python):
+    result = run([detection_row()], python=python)
+    assert result.getinfo["type"] == "streaming"
+    assert not result.getinfo.get("finished")
+    assert result.messages == []
+    assert result.exit_code == 0, result.stderr
+
+
+def test_default_scoring_of_a_detection_row(python):
+    result = run([detection_row()], python=python)
+    [row] = result.rows
+    assert_contract(row)
+    assert row["risk_score"] == "100"  # 50 + remote-admin port + /tmp binary + web server parent, clamped
+    assert reasons(row) == [
+        "tunnel exposes a remote-admin port",
+        "ngrok binary or config in a temporary or world-writable path",
+        "started by a web server, script interpreter or scheduler",
+    ]
+    assert row["risk_message"] == ("A reverse proxy was identified spawning from apache2 - ngrok on endpoint "
+                                   "web-prod-03 by user www-data")
+    assert (row["ngrok_subcommand"], row["ngrok_target"]) == ("tcp", "22")
+    assert (row["allowlisted"], row["allowlist_reason"]) == ("false", "")
+    for field, value in DETECTION_ROW.items():
+        assert row[field] == value
+
+
+def test_each_execute_gets_exactly_one_reply_and_the_last_is_finished(python):
+    rows = [detection_row(process_id=str(i)) for i in range(30)]
+    result = run(rows, chunk_size=7, python=python)
+    assert len(result.replies) == 6  # 5 data chunks (7,7,7,7,2) and the final empty one
+    assert [len(reply_rows) for _, _, reply_rows in result.replies] == [7, 7, 7, 7, 2, 0]
+    assert [meta.get("finished") for meta, _, _ in result.replies] == [False] * 5 + [True]
+    assert [row["process_id"] for row in result.rows] == [str(i) for i in range(30)]
+    assert result.exit_code == 0
+
+
+def test_final_chunk_may_carry_rows(python):
+    rows = [detection_row(process_id=str(i)) for i in range(5)]
+    result = run(rows, chunk_size=2, empty_final_chunk=False, python=python)
+    assert [meta.get("finished") for meta, _, _ in result.replies] == [False, False, True]
+    assert [row["process_id"] for row in result.rows] == ["0", "1", "2", "3", "4"]
+
+
+def test_empty_search_gives_an_empty_finished_reply(python):
+    result = run([], python=python)
+    assert len(result.replies) == 1
+    meta, header, rows = result.replies[0]
+    assert meta["finished"] is True and rows == [] and header == []
+    assert result.exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_full_50000_row_chunk(python):
+    commands = ["ngrok tcp %d" % (1000 + i % 3000) for i in range(50000)]
+    rows = [detection_row(process=command, process_id=str(i)) for i, command in enumerate(commands)]
+    result = run(rows, python=python)
+    assert [len(reply_rows) for _, _, reply_rows in result.replies] == [50000, 0]
+    out = result.rows
+    assert [row["process_id"] for row in out] == [str(i) for i in range(50000)]
+    assert all(row["process"] == command for row, command in zip(out, commands))
+    assert all(row["ngrok_target"] == command.split()[-1] for row, command in zip(out, commands))
+    assert_contract(out[0])
+    assert_contract(out[-1])
+
+
+# -- values in and out ---------------------------------------------------------------------------------------------
+
+def test_underscore_fields_and_unknown_fields_pass_through_untouched(python):
+    row = detection_row(_time="1763604847.000", _raw="Nov 20 02:14:07 web-prod-03 sysmon: ngrok tcp 22",
+                        _cd="12:345", _bkt="main~12~ABC", _si=["idx-1", "main"], sourcetype="sysmon:linux",
+                        custom_field="keep me")
+    [out] = run([row], python=python).rows
+    for field, value in row.items():
+        assert out[field] == value, field
+
+
+def test_multivalue_fields_in_and_out(python):
+    row = detection_row(dest=["web-prod-03", "web-prod-03.example.com"], user=["www-data", "root"],
+                        process=["ngrok tcp 22 --authtoken SECRET1", "ngrok http 80 --authtoken SECRET2"])
+    result = run([row], python=python)
+    [out] = result.rows
+    assert out["dest"] == ["web-prod-03", "web-prod-03.example.com"]
+    assert out["user"] == ["www-data", "root"]
+    assert out["process"] == ["ngrok tcp 22 --authtoken ********", "ngrok http 80 --authtoken ********"]
+    assert "running as root" in reasons(out)
+    assert isinstance(out["risk_reasons"], list) and len(out["risk_reasons"]) >= 2
+    assert "web-prod-03, web-prod-03.example.com" in out["risk_message"]
+    assert "www-data, root" in out["risk_message"]
+    assert_contract(out)
+
+
+def test_unicode_quotes_and_newlines_survive(python):
+    tricky = {
+        "user": "jürgen😀",
+        "dest": 'host "with" quotes, and comma',
+        "process": 'ngrok http 8080 --description "line one\nline two" --label a,b',
+        "notes": "tab\there\r\nCRLF and a lone \r carriage return",
+        "empty": "",
+    }
+    row = detection_row(**tricky)
+    [out] = run([row], python=python).rows
+    for field, value in tricky.items():
+        assert out[field] == value, field
+    assert "jürgen😀" in out["risk_message"]
+
+
+def test_missing_fields_never_crash_a_row(python):
+    rows = [{"process": "ngrok tcp 3389"}, {"_time": "1"}, {"dest": "only-dest"}, {"user": ""}]
+    result = run(rows, python=python)
+    assert result.exit_code == 0 and errors_of(result) == []
+    out = result.rows
+    assert len(out) == 4
+    for row in out:
+        assert_contract(row)
+    assert out[0]["ngrok_target"] == "3389" and out[0]["risk_score"] == "80"
+    assert out[0]["risk_message"] == ("A reverse proxy was identified spawning from unknown - unknown on endpoint "
+                                      "unknown by user unknown")
+    assert out[1]["risk_score"] == "50" and out[1]["ngrok_subcommand"] == ""
+
+
+def test_rows_with_the_datamodel_prefix(python):
+    row = {"Processes." + name: value for name, value in DETECTION_ROW.items()}
+    [out] = run([row], python=python).rows
+    assert out["risk_message"] == ("A reverse proxy was identified spawning from apache2 - ngrok on endpoint "
+                                   "web-prod-03 by user www-data")
+    assert out["ngrok_target"] == "22" and out["risk_score"] == "100"
+    assert "Processes.dest" in out and "dest" not in out  # input names are kept as they came
+
+
+def test_raw_sysmon_for_linux_events(python):
+    event = {"_raw": "<Event>...</Event>", "Computer": "db-01", "User": "root",
+             "Image": "/dev/shm/ngrok", "ParentImage": "/usr/bin/python3",
+             "CommandLine": "/dev/shm/ngrok tcp 22 --authtoken=abc123", "host": "db-01"}
+    [out] = run([event]).rows
+    assert out["risk_message"] == ("A reverse proxy was identified spawning from python3 - ngrok on endpoint db-01 "
+                                   "by user root")
+    assert out["CommandLine"] == "/dev/shm/ngrok tcp 22 --authtoken=********"
+    assert "abc123" not in str(out)
+    assert out["risk_score"] == "100"
+
+
+def test_rows_keep_their_order_and_count_across_mixed_shapes(python):
+    rows = [detection_row(process_id=str(i), process=["ngrok tcp 22", "ngrok version"][i % 2]) for i in range(200)]
+    out = run(rows, chunk_size=64, python=python).rows
+    assert [row["process_id"] for row in out] == [str(i) for i in range(200)]
+    assert [row["ngrok_subcommand"] for row in out] == ["tcp", "version"] * 100
+
+
+def test_raw_csv_chunk_exactly_as_splunkd_writes_it():
+    body = (b'dest,user,process,__mv_user\r\n'
+            b'h1,"a\nb",ngrok tcp 22,$a$;$b$\r\n'
+            b'h2,"x$y",ngrok http 80,\r\n')
+    result = run(bodies=[body])
+    out = result.rows
+    assert out[0]["user"] == ["a", "b"] and out[1]["user"] == "x$y"
+    raw_reply = result.replies[0]
+    assert raw_reply[1][:4] == ["dest", "user", "process", "__mv_user"]
+
+
+# -- options -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, expected_score", [
+    (["modifiers=false"], 50),
+    (["modifiers=false", "impact=80"], 80),
+    (["modifiers=false", "impact=80", "confidence=50"], 40),
+    (["modifiers=f", "impact=25", "confidence=50"], 13),
+    (["modifiers=no", "impact=0"], 0),
+    (["modifiers=0", "impact=100", "confidence=100"], 100),
+])
+def test_base_score_without_modifiers(args, expected_score):
+    rows = [detection_row(), detection_row(process="ngrok version"), {"_time": "1"}]
+    out = run(rows, args).rows
+    assert [row["risk_score"] for row in out] == [str(expected_score)] * 3
+    assert all(reasons(row) == [] for row in out)
+
+
+def test_scores_are_clamped_to_0_and_100():
+    out = run([detection_row(), detection_row(process="ngrok version", parent_process_name="bash",
+                                              user="kim")], ["impact=100"]).rows
+    assert out[0]["risk_score"] == "100"
+    out = run([detection_row(process="ngrok version", parent_process_name="bash", user="kim")],
+              ["impact=20", "confidence=100"]).rows
+    assert out[0]["risk_score"] == "0"
+    assert reasons(out[0]) == ["informational ngrok command that opens no tunnel"]
+
+
+def test_custom_message_template():
+    args = ["message=ngrok $ngrok_subcommand$ to $ngrok_target$ on $dest$ scored $risk_score$ ($missing$)"]
+    [out] = run([detection_row()], args).rows
+    assert out["risk_message"] == "ngrok tcp to 22 on web-prod-03 scored 100 (unknown)"
+
+
+def test_field_values_cannot_inject_into_the_message():
+    row = detection_row(dest="$user$", user="$process$", parent_process_name="{0} %s $$")
+    [out] = run([row]).rows
+    assert out["risk_message"] == ("A reverse proxy was identified spawning from {0} %s $$ - ngrok on endpoint "
+                                   "$user$ by user $process$")
+
+
+def test_redaction_on_and_off():
+    row = detection_row(process="ngrok tcp 22 --authtoken 2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2",
+                        parent_process="bash -c NGROK_AUTHTOKEN=2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2 ngrok tcp 22")
+    message = ["message=$process$ | $parent_process$"]
+    [masked] = run([row], message).rows
+    assert "2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2" not in repr(masked)
+    assert masked["process"] == "ngrok tcp 22 --authtoken ********"
+    assert masked["parent_process"] == "bash -c NGROK_AUTHTOKEN=******** ngrok tcp 22"
+    assert masked["risk_message"] == masked["process"] + " | " + masked["parent_process"]
+    [clear] = run([row], message + ["redact=false"]).rows
+    assert clear["process"] == row["process"] and clear["parent_process"] == row["parent_process"]
+    assert "2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2" in clear["risk_message"]
+
+
+@pytest.mark.parametrize("arg, named", [
+    ("impact=101", "impact='101'"),
+    ("impact=-1", "impact='-1'"),
+    ("impact=high", "impact='high'"),
+    ("confidence=1.5", "confidence='1.5'"),
+    ("confidence=", "confidence=''"),
+    ("modifiers=maybe", "modifiers='maybe'"),
+    ("redact=2", "redact='2'"),
+    ("on_allowlist=keep", "on_allowlist='keep'"),
+    ("allowlist=../../../etc/passwd", "allowlist='../../../etc/passwd'"),
+    ("allowlist=/etc/passwd", "allowlist='/etc/passwd'"),
+    ("allowlist=sub/ngrok_allowlist.csv", "allowlist='sub/ngrok_allowlist.csv'"),
+    ("allowlist=allow.txt", "allowlist='allow.txt'"),
+    ("message=", "message=''"),
+    ("impact={}", "impact='{}'"),
+])
+def test_bad_option_values_fail_the_search_naming_option_value_and_what_is_allowed(arg, named, python):
+    result = run([detection_row()], [arg], python=python)
+    errors = errors_of(result)
+    assert len(errors) == 1, result.messages
+    assert named in errors[0]
+    assert "expected" in errors[0]
+    assert result.exit_code == 1
+    assert result.rows == []
+
+
+def test_unknown_options_and_words_are_refused_with_the_list_of_options():
+    result = run([detection_row()], ["impakt=50", "verbose"])
+    [error] = errors_of(result)
+    assert "'impakt=50'" in error and "'verbose'" in error
+    for name in ("impact", "confidence", "message", "modifiers", "allowlist", "on_allowlist", "redact"):
+        assert name in error
+    assert result.exit_code == 1
+
+
+# -- allowlist ----------------------------------------------------------------------------------------------------
+
+ALLOWLIST_HEADER = "dest,user,parent_process_name,process,reason,owner,expires\n"
+
+
+def write_lookup(app_dir, name, text):
+    with open(os.path.join(str(app_dir), "lookups", name), "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def test_allowlisted_rows_are_marked_with_the_reason(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER +
+                 "CI-RUNNER-*,build,,ngrok http 3000*,CI preview tunnels,web@example.com,2099-12-31\n")
+    rows = [detection_row(dest="ci-runner-07", user="Build", process="ngrok http 3000 --log stdout",
+                          parent_process_name="bash"),
+            detection_row(dest="ci-runner-07", user="build", process="ngrok tcp 22"),
+            detection_row()]
+    result = run(rows, app_dir=str(app_copy))
+    out = result.rows
+    assert [row["allowlisted"] for row in out] == ["true", "false", "false"]
+    assert [row["allowlist_reason"] for row in out] == ["CI preview tunnels", "", ""]
+    assert out[0]["risk_score"] == "50"  # allowlisted rows keep their score
+    assert result.messages == []
+
+
+def test_on_allowlist_drop_removes_allowlisted_rows(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
+    rows = [detection_row(process_id="1"), detection_row(dest="other", process_id="2"),
+            detection_row(process_id="3")]
+    out = run(rows, ["on_allowlist=drop"], app_dir=str(app_copy)).rows
+    assert [row["process_id"] for row in out] == ["2"]
+
+
+def test_allowlist_none_and_an_alternative_file(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
+    write_lookup(app_copy, "team_allowlist.csv", ALLOWLIST_HEADER + "other,,,,team host,,\n")
+    rows = [detection_row(), detection_row(dest="other")]
+    assert [r["allowlisted"] for r in run(rows, ["allowlist=none"], app_dir=str(app_copy)).rows] == ["false"] * 2
+    assert [r["allowlisted"] for r in run(rows, ["allowlist=team_allowlist.csv"],
+                                          app_dir=str(app_copy)).rows] == ["false", "true"]
+
+
+def test_expired_entries_are_ignored_with_a_warning(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER +
+                 "web-prod-03,,,,old exception,,2020-01-31\n"
+                 "other,,,,old too,,2021-06-01\n"
+                 "third,,,,current,,2099-01-01\n")
+    result = run([detection_row(), detection_row(dest="third")], app_dir=str(app_copy))
+    assert [row["allowlisted"] for row in result.rows] == ["false", "true"]
+    warnings = [text for level, text in result.messages if level == "WARN"]
+    assert warnings == ["ngrokscore: ngrok_allowlist.csv: 2 expired entries ignored (lines 2, 3); "
+                        "renew or remove them"]
+    assert errors_of(result) == []
+
+
+def test_bad_allowlist_entries_are_reported_and_never_silence_the_detection(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER +
+                 ",,,,silence everything,,\n"
+                 "*,*, ,**,also everything,,\n"
+                 "web-prod-03,,,,,,\n"
+                 "web-prod-03,,,,bad date,,31/12/2099\n"
+                 "web-prod-03,,,too,few\n"
+                 "third,,,,a good entry,,\n")
+    result = run([detection_row(), detection_row(dest="third")], app_dir=str(app_copy))
+    assert [row["allowlisted"] for row in result.rows] == ["false", "true"]
+    errors = errors_of(result)
+    assert len(errors) == 5, errors
+    expected = [("line 2", "would allowlist everything"), ("line 3", "would allowlist everything"),
+                ("line 4", "reason is empty"), ("line 5", "'31/12/2099' is not a date"),
+                ("line 6", "has 5 fields where the header has 7")]
+    for error, (line, problem) in zip(errors, expected):
+        assert error.startswith("ngrokscore: ngrok_allowlist.csv " + line + ": "), error
+        assert problem in error
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("dest,user,process,reason\nhost,,,x\n", "line 1: the header lacks column(s) parent_process_name"),
+    ("", "the file is empty"),
+    (ALLOWLIST_HEADER + 'host,,,"unterminated,reason,,\n', "malformed CSV"),
+    (ALLOWLIST_HEADER + "host,,,x,re\0ason,,\n", "malformed CSV"),
+])
+def test_malformed_allowlist_files_give_an_error_and_scoring_goes_on(app_copy, content, problem):
+    write_lookup(app_copy, "ngrok_allowlist.csv", content)
+    result = run([detection_row()], app_dir=str(app_copy))
+    [error] = errors_of(result)
+    assert error.startswith("ngrokscore: ngrok_allowlist.csv") and problem in error, error
+    [row] = result.rows
+    assert row["allowlisted"] == "false" and row["risk_score"] == "100"
+
+
+def test_missing_allowlist_file_is_an_error_not_a_silent_pass(app_copy):
+    result = run([detection_row()], ["allowlist=does_not_exist.csv"], app_dir=str(app_copy))
+    [error] = errors_of(result)
+    assert "does_not_exist.csv" in error and "cannot be read" in error
+    assert result.rows[0]["risk_score"] == "100"
+
+
+# -- modifiers table -----------------------------------------------------------------------------------------------
+
+MODIFIERS_HEADER = "modifier,field,patterns,score,reason,enabled\n"
+
+
+def test_modifier_table_is_data_admins_can_edit(app_copy):
+    write_lookup(app_copy, "ngrok_risk_modifiers.csv", MODIFIERS_HEADER +
+                 "finance_hosts,dest,fin-*|acct-*,25,finance host,true\n"
+                 "web_tunnel,ngrok_subcommand,http,-10,plain web tunnel,true\n"
+                 "disabled_rule,dest,*,90,never applied,false\n")
+    rows = [detection_row(dest="FIN-db-2", process="ngrok tcp 22"), detection_row(process="ngrok http 80")]
+    result = run(rows, app_dir=str(app_copy))
+    out = result.rows
+    assert [(row["risk_score"], reasons(row)) for row in out] == [
+        ("75", ["finance host"]), ("40", ["plain web tunnel"])]
+    assert result.messages == []
+
+
+def test_bad_modifier_rows_are_reported_and_the_rest_apply(app_copy):
+    write_lookup(app_copy, "ngrok_risk_modifiers.csv", MODIFIERS_HEADER +
+                 "good,dest,web-*,5,web host,true\n"
+                 "typo,dset,x,5,typo field,true\n"
+                 "big,dest,x,500,too big,true\n"
+                 "good,dest,y,5,duplicate name,true\n"
+                 "noreason,dest,x,5,,true\n"
+                 "badflag,dest,x,5,bad enabled,perhaps\n")
+    result = run([detection_row(process="ngrok http 80", parent_process_name="bash", user="u")],
+                 app_dir=str(app_copy))
+    assert [(row["risk_score"], reasons(row)) for row in result.rows] == [("55", ["web host"])]
+    errors = errors_of(result)
+    assert [error.split(":")[1].strip() for error in errors] == [
+        "ngrok_risk_modifiers.csv line %d" % line for line in (3, 4, 5, 6, 7)]
+    assert "'dset' is not one ngrokscore knows" in errors[0]
+    assert "from -100 to 100" in errors[1]
+    assert "defined twice" in errors[2]
+    assert "reason is empty" in errors[3]
+    assert "not true or false" in errors[4]
+
+
+# -- lookups travel with the app and are read once ---------------------------------------------------------------
+
+def test_lookups_are_found_relative_to_the_script_not_the_working_directory(app_copy, tmp_path):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,bundle copy,,\n")
+    moved = tmp_path / "searchpeers" / "bundle-123" / "apps"
+    moved.mkdir(parents=True)
+    os.rename(str(app_copy), str(moved / "SA-ngrok-detection"))
+    [row] = run([detection_row()], app_dir=str(moved / "SA-ngrok-detection")).rows
+    assert row["allowlist_reason"] == "bundle copy"
+
+
+def test_lookups_are_read_once_per_process(app_copy):
+    """The allowlist is read at getinfo; changing the file mid-search does not change later chunks."""
+    from ngrokscore_local import CommandSession
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,first read,,\n")
+    session = CommandSession(str(app_copy))
+    try:
+        session.getinfo([])
+        _, body = session.execute(rows_to_csv([detection_row()]), False)
+        write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER)
+        _, body2 = session.execute(rows_to_csv([detection_row()]), True)
+        assert session.close() == 0
+    finally:
+        session.cleanup()
+    assert b"first read" in body and b"first read" in body2
+
+
+# -- protocol robustness and the pinned seam ----------------------------------------------------------------------
+
+def test_a_bad_request_gets_an_error_and_a_clean_exit_not_a_hang():
+    from ngrokscore_local import CommandSession
+    session = CommandSession(timeout=30)
+    try:
+        session.send_raw(b"chunked 1.0,5,0\nnot{}")
+        with pytest.raises(ProtocolError):
+            # splunklib reports the error in a reply or exits; either way the process ends promptly.
+            while True:
+                session.receive()
+        assert session.process.wait(timeout=30) != 0
+    finally:
+        session.cleanup()
+
+
+def test_the_vendored_splunklib_is_the_version_the_chunk_seam_was_written_for(built_app):
+    import build
+    dist_infos = [name for name in os.listdir(os.path.join(built_app, "lib")) if name.endswith(".dist-info")]
+    assert dist_infos == ["splunk_sdk-%s.dist-info" % build.SPLUNK_SDK.split("==")[1]]
+    import sys
+    sys.path.insert(0, os.path.join(built_app, "lib"))
+    from splunklib.searchcommands import internals, search_command
+    assert hasattr(search_command.SearchCommand, "_execute_chunk_v2")
+    assert hasattr(search_command.SearchCommand, "_protocol_v2_option_parser")
+    writer = internals.RecordWriterV2(io.BytesIO())
+    assert hasattr(writer, "_buffer") and hasattr(writer, "_pending_record_count")
+
+
+def test_output_is_valid_splunk_csv_with_mv_columns_next_to_each_other():
+    result = run([detection_row()])
+    header = result.replies[0][1]
+    for field in detection.MULTIVALUE_OUTPUT_FIELDS:
+        assert header[header.index(field) + 1] == "__mv_" + field
+    assert header[:len(DETECTION_ROW)] == list(DETECTION_ROW)
+    assert len(set(header)) == len(header)
+
+
+def test_rerunning_on_scored_results_overwrites_the_output_fields():
+    first = run([detection_row()]).rows
+    again = run(first, ["modifiers=false", "impact=10"]).rows
+    assert again[0]["risk_score"] == "10" and reasons(again[0]) == []
+    assert list(again[0]).count("risk_score") == 1
+
+
+def test_csv_helpers_round_trip():
+    rows = [{"a": ["x$", "y"], "b": "z\nw"}]
+    body = rows_to_csv(rows)
+    parsed = list(csv.reader(io.StringIO(body.decode())))
+    assert parsed[0] == ["a", "__mv_a", "b"]
+    assert parsed[1] == ["x$\ny", "$x$$$;$y$", "z\nw"]
