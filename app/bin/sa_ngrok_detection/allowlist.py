@@ -64,22 +64,24 @@ class Allowlist(object):
                 % (self.file_name, len(self.expired_lines), "y" if len(self.expired_lines) == 1 else "ies",
                    "" if len(self.expired_lines) == 1 else "s", lines, more)]
 
-    def match(self, lowered_values_of):
-        """The first entry (in file order) matching the row, or None.
-
-        ``lowered_values_of(field)`` returns the row's lowercased values of a field as a sequence of strings.
-        """
-        if not self.entries:
-            return None
-        candidates = []
+    def candidates(self, lowered_values_of):
+        """The entries that could match the row, in file order: those indexed under one of its values, plus the
+        wildcard-only ones. ``lowered_values_of(field)`` returns the row's lowercased values of a field."""
+        found = []
         by_literal = self._by_literal
         for field in self._indexed_fields:
             for value in lowered_values_of(field):
-                candidates.extend(by_literal.get((field, value), ()))
-        candidates.extend(self._unindexed)
-        if len(candidates) > 1:
-            candidates.sort(key=_line_of)
-        for entry in candidates:
+                found.extend(by_literal.get((field, value), ()))
+        found.extend(self._unindexed)
+        if len(found) > 1:
+            found.sort(key=_line_of)
+        return found
+
+    def match(self, lowered_values_of):
+        """The first entry (in file order) matching the row, or None."""
+        if not self.entries:
+            return None
+        for entry in self.candidates(lowered_values_of):
             if entry.matches(lowered_values_of):
                 return entry
         return None

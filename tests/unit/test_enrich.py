@@ -1,0 +1,98 @@
+"""The chunk enricher on its own: tables in, tables out (pure code, from the built app)."""
+
+import pytest
+
+from sa_ngrok_detection import detection, enrich, modifiers, options
+from sa_ngrok_detection.redaction import MASK
+
+HEADER = ["_time", "dest", "user", "parent_process_name", "process_name", "process", "process_id"]
+
+
+def enricher(**given):
+    settings = options.validate(given)
+    table = modifiers.load(detection.MODIFIERS_LOOKUP) if settings.modifiers else None
+    return enrich.Enricher(settings, None, table)
+
+
+def as_dicts(header, rows):
+    return [dict(zip(header, row)) for row in rows]
+
+
+def test_output_header_appends_every_output_field_once():
+    header, rows = enricher().process(HEADER, [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "7"]])
+    assert header[:len(HEADER)] == HEADER
+    added = [name for name in header[len(HEADER):] if not name.startswith("__mv_")]
+    assert added == list(detection.OUTPUT_FIELDS)
+    assert len(rows[0]) == len(header)
+
+
+def test_rows_sharing_inputs_are_scored_once_but_keep_their_own_values():
+    calls = []
+    worker = enricher()
+    original = enrich._Plan.score
+
+    def counting(plan, row):
+        calls.append(row[6])
+        return original(plan, row)
+
+    enrich._Plan.score = counting
+    try:
+        rows = [["%d" % i, "h", "u", "bash", "ngrok", "ngrok tcp 22", str(100 + i)] for i in range(1000)]
+        header, out = worker.process(HEADER, rows)
+    finally:
+        enrich._Plan.score = original
+    assert len(calls) == 1
+    table = as_dicts(header, out)
+    assert [row["process_id"] for row in table] == [str(100 + i) for i in range(1000)]
+    assert [row["_time"] for row in table] == [str(i) for i in range(1000)]
+    assert {row["risk_score"] for row in table} == {"80"}
+
+
+def test_the_cache_key_covers_fields_the_message_uses():
+    worker = enricher(message="pid $process_id$")
+    rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", pid] for pid in ("1", "2", "1")]
+    header, out = worker.process(HEADER, rows)
+    assert [row["risk_message"] for row in as_dicts(header, out)] == ["pid 1", "pid 2", "pid 1"]
+
+
+def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
+    worker = enricher()
+    real = enrich.parse
+
+    def broken(command_line):
+        if "boom" in command_line:
+            raise RuntimeError("simulated bug")
+        return real(command_line)
+
+    monkeypatch.setattr(enrich, "parse", broken)
+    rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "1"],
+            ["2", "h", "u", "bash", "ngrok", "ngrok boom --authtoken SECRET", "2"],
+            ["3", "h", "u", "bash", "ngrok", "ngrok http 80", "3"]]
+    header, out = worker.process(HEADER, rows)
+    table = as_dicts(header, out)
+    assert [row["_time"] for row in table] == ["1", "2", "3"]
+    assert table[1]["risk_score"] == "50"
+    assert table[1]["risk_reasons"] == "not scored: internal error in ngrokscore (base score kept)"
+    assert table[1]["process"] == MASK  # never leak a secret when redaction could not run
+    assert table[1]["mitre_tactic_id"] == "TA0011" and table[1]["allowlisted"] == "false"
+    assert table[0]["risk_score"] == "80" and table[2]["ngrok_target"] == "80"
+    assert worker.failed_rows == 1 and "simulated bug" in worker.last_failure
+
+
+def test_short_rows_are_padded_not_dropped():
+    header, out = enricher().process(HEADER, [["1", "h"]])
+    row = as_dicts(header, out)[0]
+    assert row["dest"] == "h" and row["process"] == "" and row["risk_score"] == "50"
+
+
+@pytest.mark.parametrize("drop, expected", [(False, ["1", "2"]), (True, ["2"])])
+def test_drop_removes_only_allowlisted_rows(lookups_dir, drop, expected):
+    from sa_ngrok_detection import allowlist
+    with open(lookups_dir + "/a.csv", "w") as handle:
+        handle.write("dest,user,parent_process_name,process,reason\nh1,,,,known\n")
+    table = allowlist.load("a.csv", lookups_dir=lookups_dir)
+    settings = options.validate({"on_allowlist": "drop" if drop else "mark"})
+    worker = enrich.Enricher(settings, table, None)
+    rows = [["1", "h1", "u", "bash", "ngrok", "ngrok tcp 22", "1"], ["2", "h2", "u", "bash", "ngrok", "x", "2"]]
+    header, out = worker.process(HEADER, rows)
+    assert [row["_time"] for row in as_dicts(header, out)] == expected
