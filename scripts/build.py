@@ -21,10 +21,12 @@ APP_ID = "SA-ngrok-detection"
 SOURCE = os.path.join(ROOT, "app")
 BUILD_DIR = os.path.join(ROOT, "build")
 DIST_DIR = os.path.join(ROOT, "dist")
-# splunk-sdk 3.0.x: the cleanest AppInspect report, and its search command, client and results modules run on
-# Python 3.9 (Splunk 9.x) as well as 3.13 (Splunk 10.x) although the wheel declares Requires-Python >= 3.13.
-# pip is told the target interpreter so that it accepts the wheel from any development Python.
-SPLUNK_SDK = "splunk-sdk==3.0.1"
+# splunk-sdk 3.0.0, chosen by evidence (README, "Which splunk-sdk"): AppInspect 4.3.1 trusts every one of its
+# files, which gives the cleanest report (2.1.1 draws an "outdated SDK" warning, 3.0.1 a code warning because its
+# files are not in AppInspect's trusted list yet), and its search command modules run on Python 3.9 (Splunk 9.x)
+# and 3.13 (Splunk 10.x) although the wheel declares Requires-Python >= 3.13. pip is told the target interpreter
+# so that it accepts the wheel from any development Python.
+SPLUNK_SDK = "splunk-sdk==3.0.0"
 SDK_TARGET_PYTHON = "3.13"
 # Files never shipped: compiled Python, editor and OS litter.
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", "~", ".swp")

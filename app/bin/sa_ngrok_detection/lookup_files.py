@@ -11,13 +11,13 @@ import re
 LOOKUPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lookups")
 
 # A plain file name of a CSV lookup: no directories, no traversal, no hidden files.
-_PLAIN_CSV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.csv$")
+_PLAIN_CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.[cC][sS][vV]")
 
 csv.field_size_limit(64 * 1024 * 1024)
 
 
 def is_plain_csv_name(name):
-    return bool(_PLAIN_CSV_NAME.match(name)) and ".." not in name
+    return bool(_PLAIN_CSV_NAME.fullmatch(name)) and ".." not in name
 
 
 class Problem(Exception):
@@ -33,20 +33,23 @@ def read_rows(file_name, required_columns, lookups_dir=None):
     """
     path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
     try:
-        handle = open(path, "r", encoding="utf-8-sig", newline="")
+        handle = open(path, "rb")
     except OSError as error:
         raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
     with handle:
-        reader = csv.reader(_refuse_nul(handle, file_name), strict=True)
+        reader = csv.reader(_text_lines(handle, file_name), strict=True)
         try:
             header = next(reader, None)
+            while header is not None and not any(column.strip() for column in header):
+                header = next(reader, None)  # blank lines before the header
             if header is None:
                 raise Problem("%s: the file is empty; expected a header line with %s"
                               % (file_name, ", ".join(required_columns)))
             header = [column.strip().lower() for column in header]
             missing = [column for column in required_columns if column not in header]
             if missing:
-                raise Problem("%s line 1: the header lacks column(s) %s" % (file_name, ", ".join(missing)))
+                raise Problem("%s line %d: the header lacks column(s) %s"
+                              % (file_name, reader.line_num, ", ".join(missing)))
             for values in reader:
                 if not values or (len(values) == 1 and not values[0].strip()):
                     continue
@@ -57,14 +60,20 @@ def read_rows(file_name, required_columns, lookups_dir=None):
         except csv.Error as error:
             raise Problem("%s line %d: malformed CSV (%s); this line and the rest of the file were not read"
                           % (file_name, reader.line_num, error))
+
+
+def _text_lines(binary_lines, file_name):
+    """Decodes a lookup line by line, so that a problem is reported on the line where it is.
+
+    UTF-8 with or without a byte order mark. NUL characters are refused everywhere (Python 3.9's csv refuses
+    them, 3.11's keeps them).
+    """
+    for number, raw in enumerate(binary_lines, 1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
-            raise Problem("%s: not valid UTF-8 text after line %d; the rest of the file was not read"
-                          % (file_name, reader.line_num))
-
-
-def _refuse_nul(lines, file_name):
-    """Python 3.9's csv refuses NUL characters and 3.11's keeps them: refuse them the same way everywhere."""
-    for number, line in enumerate(lines, 1):
+            raise Problem("%s line %d: not valid UTF-8 text; this line and the rest of the file were not read"
+                          % (file_name, number))
         if "\0" in line:
             raise Problem("%s line %d: malformed CSV (NUL character); this line and the rest of the file were not "
                           "read" % (file_name, number))

@@ -1,8 +1,9 @@
 """Understands an ngrok command line: which verb ran, what the tunnel exposes, which files and secrets it names.
 
 Works for ngrok agent v3 (``--long`` flags) and the legacy v2 syntax (``-flag``), with the binary named ``ngrok``
-or anything else (a renamed binary is still the first word), and with wrappers such as ``nohup`` or ``screen -dm``
-in front of it. Never raises: a command line it cannot make sense of yields empty facts.
+or anything else (a renamed binary is the first word after any launchers), with launchers such as ``nohup``,
+``sudo -u www``, ``screen -dmS x`` or ``sh -c "..."`` in front of it, and with shell syntax after it. Never raises:
+a command line it cannot make sense of yields empty facts.
 """
 
 import re
@@ -23,19 +24,35 @@ NgrokInvocation = namedtuple(
 
 EMPTY = NgrokInvocation("", "", "", "", "", (), False)
 
-# Words in front of the ngrok binary that only launch it.
-_WRAPPERS = frozenset(
-    ["sudo", "nohup", "screen", "tmux", "setsid", "env", "exec", "timeout", "nice", "ionice", "stdbuf", "doas",
-     "bash", "sh", "dash", "zsh", "busybox", "runuser", "su", "daemonize", "start-stop-daemon"]
-)
-
+# Launchers that run the next word as a command, with their options that take a separate value.
+_LAUNCHERS = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"},
+    "doas": {"-u", "-C"},
+    "runuser": {"-u", "-g", "-G"},
+    "su": {"-g", "-G", "-s", "-w"},
+    "nohup": set(),
+    "setsid": set(),
+    "exec": {"-a"},
+    "env": {"-u", "-C", "-S", "--unset", "--chdir"},
+    "nice": {"-n", "--adjustment"},
+    "ionice": {"-c", "-n", "-p", "-P", "-u"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "screen": {"-S", "-c", "-e", "-h", "-p", "-s", "-T", "-t", "-X"},
+    "tmux": {"-L", "-S", "-f", "-c", "-s", "-n", "-t"},
+    "daemonize": {"-a", "-c", "-e", "-o", "-p", "-l", "-u", "-E"},
+    "busybox": set(),
+    "chroot": set(),
+    "xargs": {"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s"},
+}
+_SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
 _TUNNEL_VERBS = frozenset(["tcp", "http", "tls"])
 # Verbs whose first positional word is an action ("service install", "config check").
 _ACTION_VERBS = frozenset(["service", "config", "api"])
 
-# Flags that take a separate value (``--flag value``); every other flag is treated as a switch
-# unless written ``--flag=value``. Names without leading dashes, as both v2 (-x) and v3 (--x) spell them.
-_VALUE_FLAGS = frozenset(
+# ngrok flags that take a separate value (``--flag value``); every other flag is a switch unless written
+# ``--flag=value``. Names without leading dashes, as both v2 (-x) and v3 (--x) spell them.
+VALUE_FLAGS = frozenset(
     """config log log-level log-format authtoken api-key region url domain hostname subdomain remote-addr
     basic-auth auth host-header proto metadata description label oauth oauth-allow-domain oauth-allow-email
     oauth-scope oauth-client-id oauth-client-secret oidc oidc-client-id oidc-client-secret oidc-scope
@@ -48,64 +65,104 @@ _VALUE_FLAGS = frozenset(
 _SECRET_FLAGS = frozenset(["authtoken", "api-key"])  # ngrok account credentials
 _INFO_FLAGS = {"help": "help", "h": "help", "version": "version", "v": "version"}
 
-# A word, possibly with quoted parts; an unbalanced quote runs to the end of the line.
-_WORD = re.compile(r"""(?:[^\s"']+|"[^"]*(?:"|$)|'[^']*(?:'|$))+""")
-# Shell syntax that ends the ngrok command itself: "&", "&&", ";", "|", "||", redirections.
-_SHELL_END = re.compile(r"^(?:&&?|;|\|\|?|\d*>.*|<.*)$")
+# A shell word (quoted parts, escapes, plain characters), or a shell operator. Digits right before < or >
+# belong to the redirection ("2>&1").
+_WORD = re.compile(
+    r"""\d+(?=[<>])[<>]+&?-?\d*"""
+    r"""|(?:\\.|"[^"]*(?:"|$)|'[^']*(?:'|$)|[^\s"'\\;&|<>])+"""
+    r"""|[;&|]+|[<>]+&?-?\d*"""
+)
+_QUOTED_PART = re.compile(r"""\\(.)|"([^"]*)"?|'([^']*)'?|([^"'\\]+)""", re.DOTALL)
+_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>].*)$")
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_QUOTES = re.compile(r"""["']""")
-_PORT_AT_END = re.compile(r":(\d{1,5})(?:/.*)?$")
-_DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 _SECRET_ENV = re.compile(r"\bNGROK_(?:AUTHTOKEN|API_KEY)\s*=", re.IGNORECASE)
+_PORT_AT_END = re.compile(r":(\d{1,5})(?:/.*)?$", re.ASCII)
+_ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
+_DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
+
+
+def _unquote(word):
+    """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b."""
+    if not any(char in word for char in "\"'\\"):
+        return word
+    return "".join(escaped or double or single or plain or ""
+                   for escaped, double, single, plain in _QUOTED_PART.findall(word))
 
 
 def split_words(command_line):
-    """Splits a command line into words the way a POSIX shell would for plain quoting, never failing."""
-    return [_QUOTES.sub("", word) for word in _WORD.findall(command_line)]
+    """Splits a command line into words as a POSIX shell would for plain quoting, never failing; shell operators
+    (``;``, ``&&``, ``|``, ``>``, ``2>&1``) come out as words of their own."""
+    return [word if _OPERATOR.match(word) else _unquote(word) for word in _WORD.findall(command_line)]
 
 
 def _basename(word):
     return word.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _binary_index(words):
-    """Index of the ngrok binary: the first word named ngrok*, else the first word that is not a wrapper,
-    a flag of one, or an environment assignment (``NGROK_AUTHTOKEN=x ngrok ...``)."""
-    candidates = [index for index, word in enumerate(words) if not _ENV_ASSIGNMENT.match(word)]
-    for index in candidates:
-        if _basename(words[index]).lower().startswith("ngrok"):
-            return index
-    for index in candidates:
+def _locate_binary(words):
+    """(index of the ngrok binary, inner command line or None).
+
+    The first word named ngrok* wins; otherwise launchers and their options are stepped over. A shell run with
+    ``-c`` hands back its command string, to be parsed in its place.
+    """
+    for index, word in enumerate(words):
+        if _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) \
+                and " " not in word.strip():
+            return index, None
+    index = 0
+    while index < len(words):
         word = words[index]
-        if _basename(word).lower() not in _WRAPPERS and not word.startswith("-"):
-            return index
-    return candidates[0] if candidates else 0
+        name = _basename(word).lower()
+        if _ENV_ASSIGNMENT.match(word):
+            index += 1
+            continue
+        if name in _SHELLS:
+            rest = words[index + 1:]
+            for position, option in enumerate(rest):
+                if option.startswith("-") and "c" in option[1:] and not option.startswith("--"):
+                    return index, (rest[position + 1] if position + 1 < len(rest) else "")
+            return (index + 1, None) if rest else (index, None)  # "sh script.sh": the script runs
+        if name not in _LAUNCHERS:
+            return index, None
+        value_options = _LAUNCHERS[name]
+        index += 1
+        while index < len(words) and words[index].startswith("-") and len(words[index]) > 1:
+            option = words[index]
+            index += 1
+            takes_value = option in value_options or (name == "screen" and option.endswith("S"))
+            if takes_value and "=" not in option:
+                index += 1
+        if name == "timeout" and index < len(words):
+            index += 1  # the duration
+    return max(0, min(index, len(words) - 1)), None
 
 
 def target_port(target, subcommand):
     """The port a tunnel target points at: ``22``, ``host:22``, ``http://host:8080/x``; a bare http host is 80."""
     if not target:
         return ""
-    if target.isdigit():
-        return target
+    if _ASCII_PORT.match(target):
+        return target if int(target) <= 65535 else ""
     match = _PORT_AT_END.search(target)
     if match:
-        return match.group(1)
+        return match.group(1) if int(match.group(1)) <= 65535 else ""
     scheme = target.split("://", 1)[0].lower() if "://" in target else subcommand
     return _DEFAULT_PORTS.get(scheme, "")
 
 
-def parse(command_line):
+def parse(command_line, _depth=0):
     """Returns the NgrokInvocation for one command line (a ``str``); EMPTY when there is nothing to read."""
     if not command_line:
         return EMPTY
     words = split_words(command_line)
     if not words:
         return EMPTY
-    start = _binary_index(words)
+    start, inner = _locate_binary(words)
+    if inner is not None:
+        return parse(inner, _depth + 1) if _depth < 3 else EMPTY
     binary, args = words[start], words[start + 1:]
     for end, word in enumerate(args):
-        if _SHELL_END.match(word):
+        if _OPERATOR.match(word):
             args = args[:end]
             break
 
@@ -121,7 +178,7 @@ def parse(command_line):
         if word.startswith("-") and len(word) > 1:
             name, has_inline_value, value = word.lstrip("-").partition("=")
             name = name.lower()
-            if not has_inline_value and name in _VALUE_FLAGS and index < len(args):
+            if not has_inline_value and name in VALUE_FLAGS and index < len(args):
                 value = args[index]
                 index += 1
             if name == "config":

@@ -1,5 +1,6 @@
 """ngrokscore's options: names, defaults, and validation with messages that say what is allowed."""
 
+import re
 from collections import namedtuple
 
 from . import detection
@@ -18,6 +19,7 @@ DEFAULTS = {
 }
 OPTION_NAMES = tuple(DEFAULTS)
 NO_ALLOWLIST = "none"
+_WHOLE_NUMBER = re.compile(r"^\+?\d{1,3}$", re.ASCII)
 
 
 class OptionError(ValueError):
@@ -29,10 +31,8 @@ class OptionError(ValueError):
 
 def _percent(name, value):
     text = value.strip()
-    if text.lstrip("+").isdigit() and text.isascii():
-        number = int(text)
-        if 0 <= number <= 100:
-            return number
+    if _WHOLE_NUMBER.match(text) and int(text) <= 100:
+        return int(text)
     raise OptionError(name, value, "expected a whole number from 0 to 100")
 
 

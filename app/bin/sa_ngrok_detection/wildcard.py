@@ -22,7 +22,8 @@ class Pattern(object):
 
     @property
     def matches_everything(self):
-        return self.text.strip("*") == ""
+        """True for ``*``, ``**``, ...; an empty pattern is a literal that matches only an empty value."""
+        return bool(self.text) and self.text.strip("*") == ""
 
     def matches(self, lowered_value):
         """True when the (already lowercased) value matches."""

@@ -1,0 +1,273 @@
+"""Unit tests for sa_ngrok_detection.redaction.redact()."""
+
+import time
+
+import pytest
+
+from sa_ngrok_detection.redaction import MASK, redact
+
+M = MASK
+TOKEN = "2aBcD3eFgH4iJkL5mNoP6qRsT_7uVwXyZ8aBcD9eFgH0iJkL1mNoP"  # looks like an ngrok authtoken
+
+
+def test_mask_is_not_empty_and_not_secret_like():
+    assert MASK == "********"
+
+
+EVERY_FORM = [
+    # account credentials
+    ("ngrok tcp 22 --authtoken X1", "ngrok tcp 22 --authtoken " + M),
+    ("ngrok tcp 22 --authtoken=X1", "ngrok tcp 22 --authtoken=" + M),
+    ("ngrok tcp 22 --authtoken = X1", "ngrok tcp 22 --authtoken = " + M),
+    ("ngrok tcp 22 --authtoken\tX1", "ngrok tcp 22 --authtoken\t" + M),
+    ("ngrok -authtoken X1 tcp 22", "ngrok -authtoken " + M + " tcp 22"),
+    ("ngrok -authtoken=X1 tcp 22", "ngrok -authtoken=" + M + " tcp 22"),
+    ("ngrok authtoken X1", "ngrok authtoken " + M),
+    ("ngrok config add-authtoken X1", "ngrok config add-authtoken " + M),
+    ("ngrok http 80 --api-key X1", "ngrok http 80 --api-key " + M),
+    ("ngrok http 80 --api-key=X1", "ngrok http 80 --api-key=" + M),
+    ("ngrok config add-api-key X1", "ngrok config add-api-key " + M),
+    ("NGROK_AUTHTOKEN=X1 ngrok tcp 22", "NGROK_AUTHTOKEN=" + M + " ngrok tcp 22"),
+    ("NGROK_API_KEY=X1 ngrok api endpoints list", "NGROK_API_KEY=" + M + " ngrok api endpoints list"),
+    ("export NGROK_AUTHTOKEN=X1", "export NGROK_AUTHTOKEN=" + M),
+    ("env NGROK_AUTHTOKEN = X1 ngrok", "env NGROK_AUTHTOKEN = " + M + " ngrok"),
+    # tunnel secrets
+    ("ngrok http 80 --basic-auth user:pass", "ngrok http 80 --basic-auth " + M),
+    ("ngrok http 80 --basic-auth=user:pass", "ngrok http 80 --basic-auth=" + M),
+    ("ngrok http -auth user:pass 80", "ngrok http -auth " + M + " 80"),
+    ("ngrok http -auth=user:pass 80", "ngrok http -auth=" + M + " 80"),
+    ("ngrok http 80 --oauth-client-secret S1", "ngrok http 80 --oauth-client-secret " + M),
+    ("ngrok http 80 --oidc-client-secret S1", "ngrok http 80 --oidc-client-secret " + M),
+    ("ngrok http 80 --verify-webhook-secret S1", "ngrok http 80 --verify-webhook-secret " + M),
+    ("ngrok http 80 --verify-webhook-secret=S1", "ngrok http 80 --verify-webhook-secret=" + M),
+]
+
+
+@pytest.mark.parametrize("line, expected", EVERY_FORM, ids=[case[0] for case in EVERY_FORM])
+def test_every_form_is_masked_keyword_kept(line, expected):
+    assert redact(line) == expected
+
+
+LETTER_CASE = [
+    ("ngrok --AuthToken X1", "ngrok --AuthToken " + M),
+    ("ngrok --AUTHTOKEN=X1", "ngrok --AUTHTOKEN=" + M),
+    ("ngrok Config Add-AuthToken X1", "ngrok Config Add-AuthToken " + M),
+    ("ngrok AUTHTOKEN X1", "ngrok AUTHTOKEN " + M),
+    ("ngrok_authtoken=X1 ngrok", "ngrok_authtoken=" + M + " ngrok"),
+    ("Ngrok_Api_Key=X1", "Ngrok_Api_Key=" + M),
+    ("ngrok --Basic-Auth u:p", "ngrok --Basic-Auth " + M),
+    ("ngrok --OAUTH-CLIENT-SECRET=s", "ngrok --OAUTH-CLIENT-SECRET=" + M),
+]
+
+
+@pytest.mark.parametrize("line, expected", LETTER_CASE, ids=[case[0] for case in LETTER_CASE])
+def test_any_letter_case(line, expected):
+    assert redact(line) == expected
+
+
+QUOTED = [
+    ('ngrok --authtoken "X1"', 'ngrok --authtoken "' + M + '"'),
+    ("ngrok --authtoken 'X1'", "ngrok --authtoken '" + M + "'"),
+    ('ngrok --authtoken="X1" tcp 22', 'ngrok --authtoken="' + M + '" tcp 22'),
+    ("NGROK_AUTHTOKEN='X1' ngrok", "NGROK_AUTHTOKEN='" + M + "' ngrok"),
+    ('ngrok --basic-auth "user:pa ss word" http 80', 'ngrok --basic-auth "' + M + '" http 80'),
+    ("ngrok --basic-auth 'user:pa ss word' http 80", "ngrok --basic-auth '" + M + "' http 80"),
+    ('ngrok config add-authtoken "a b c"', 'ngrok config add-authtoken "' + M + '"'),
+    ('ngrok --authtoken=""', 'ngrok --authtoken="' + M + '"'),
+    # unterminated quote: everything to the end of the text is the value
+    ('ngrok --authtoken "X1 abc tcp 22', 'ngrok --authtoken "' + M),
+    ("ngrok --authtoken 'X1 abc", "ngrok --authtoken '" + M),
+]
+
+
+@pytest.mark.parametrize("line, expected", QUOTED, ids=[case[0] for case in QUOTED])
+def test_quoted_values(line, expected):
+    assert redact(line) == expected
+
+
+@pytest.mark.parametrize("secret_part", ["pa ss", "word", "user"])
+def test_quoted_value_with_spaces_is_masked_whole(secret_part):
+    assert secret_part not in redact('ngrok http 80 --basic-auth "user:pa ss word" --region eu')
+
+
+def test_several_secrets_on_one_line():
+    line = ("NGROK_AUTHTOKEN=e1 ngrok http 80 --authtoken a1 --api-key=k1 --basic-auth u1:p1 "
+            "--oauth-client-secret o1 --oidc-client-secret=i1 --verify-webhook-secret 'w1'")
+    expected = ("NGROK_AUTHTOKEN=%s ngrok http 80 --authtoken %s --api-key=%s --basic-auth %s "
+                "--oauth-client-secret %s --oidc-client-secret=%s --verify-webhook-secret '%s'") % ((M,) * 7)
+    assert redact(line) == expected
+    assert redact(line).count(M) == 7
+
+
+def test_same_flag_repeated():
+    assert redact("--api-key=k1 --api-key=k2") == "--api-key=%s --api-key=%s" % (M, M)
+    assert redact("ngrok authtoken X1 authtoken X2") == "ngrok authtoken %s authtoken %s" % (M, M)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "ngrok tcp 22 --authtoken %s",
+        "ngrok tcp 22 --authtoken=%s",
+        "ngrok -authtoken %s tcp 22",
+        "ngrok authtoken %s",
+        "ngrok config add-authtoken %s",
+        "ngrok config add-api-key %s",
+        "ngrok api --api-key %s endpoints list",
+        "NGROK_AUTHTOKEN=%s ngrok tcp 22",
+        "NGROK_API_KEY=%s ngrok",
+        "ngrok http 80 --basic-auth admin:%s",
+        "ngrok http -auth admin:%s 80",
+        "ngrok http 80 --oauth-client-secret %s",
+        "ngrok http 80 --oidc-client-secret=%s",
+        "ngrok http 80 --verify-webhook-secret %s",
+        'ngrok --authtoken "%s"',
+        "ngrok --authtoken '%s'",
+        "ngrok --authtoken %s; ls",
+        "ngrok --authtoken %s&",
+        "ngrok --authtoken %s|tee",
+    ],
+)
+def test_secret_never_appears_in_output(template):
+    line = template % TOKEN
+    result = redact(line)
+    assert TOKEN not in result
+    assert TOKEN[:8] not in result and TOKEN[-8:] not in result
+    assert M in result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ngrok tcp 22",
+        "ngrok http 8080 --region eu",
+        "plain text",
+        "sudo -u www ngrok start --all --config /tmp/a.yml",
+    ],
+)
+def test_text_without_keywords_is_the_same_object(text):
+    assert redact(text) is text
+
+
+@pytest.mark.parametrize("text", ["", None])
+def test_empty_and_none_come_back(text):
+    assert redact(text) is text
+
+
+NO_SECRET = [
+    "the author wrote it",
+    "authority and authorization",
+    "ngrok http 80 --auth-something x",
+    "ngrok http 80 --oauth google",
+    "ngrok http 80 --oauth-client-id abc",
+    "ngrok http 80 --oidc https://idp.example",
+    "ngrok http 80 --verify-webhook github",
+    "api docs, secret sauce",
+    "ngrok tcp 22 --authtoken",  # the flag with no value
+    "ngrok --authtoken=",
+    "my_authtoken X1",  # not the flag, not the verb
+    "a-authtoken X1",
+    "--my-authtoken X1",
+    "--authtoken_x Y",
+    "--authtokenX Y",
+    "MY_NGROK_AUTHTOKEN=X1",  # another variable
+    "ngrok authtoken-from-env x",
+]
+
+
+@pytest.mark.parametrize("text", NO_SECRET)
+def test_no_false_positive(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ngrok config add-authtoken --help",
+        "ngrok config add-api-key -h",
+        "ngrok authtoken --help",
+        "ngrok tcp 22 --authtoken --log stdout",
+        "ngrok tcp 22 --basic-auth=--x",
+    ],
+)
+def test_flag_values_are_not_masked(text):
+    assert redact(text) == text
+
+
+def test_value_stops_at_shell_operators():
+    assert redact("ngrok --authtoken X1;ls") == "ngrok --authtoken %s;ls" % M
+    assert redact("ngrok --authtoken X1&") == "ngrok --authtoken %s&" % M
+    assert redact("ngrok --authtoken X1|tee") == "ngrok --authtoken %s|tee" % M
+
+
+def test_comma_and_equals_inside_the_value_are_masked_too():
+    assert redact("x --authtoken=X1=Y,Z") == "x --authtoken=" + M
+
+
+def test_v2_verb_masks_the_next_word_even_in_prose():
+    # The regex treats any "authtoken <word>" as the v2 verb: over-masking prose is the intended, safe side.
+    assert redact("the author of authtoken docs") == "the author of authtoken " + M
+
+
+def test_long_lines_finish_quickly():
+    lines = ["--authtoken " + "a" * 1_000_000, "--authtoken" + " " * 1_000_000, "auth " * 200_000,
+             '--authtoken "' + "a" * 1_000_000]
+    started = time.perf_counter()
+    results = [redact(line) for line in lines]
+    assert time.perf_counter() - started < 5.0
+    assert results[0] == "--authtoken " + M
+    assert results[1] == lines[1]
+    assert results[2] == lines[2]
+    assert results[3] == '--authtoken "' + M
+
+
+LEAKS_NEXT_TO_QUOTES = [
+    # (line, a fragment of the secret that must not be shown)
+    ('ngrok --authtoken=abc"SECRETPART"', "SECRETPART"),
+    ('ngrok --authtoken "abc"SECRETPART tcp 22', "SECRETPART"),
+    ('ngrok --basic-auth user:pw"SECRET PART" http 80', "SECRET PART"),
+    ("NGROK_AUTHTOKEN='abc'SECRETPART ngrok", "SECRETPART"),
+]
+
+
+@pytest.mark.parametrize("line, fragment", LEAKS_NEXT_TO_QUOTES, ids=[case[0] for case in LEAKS_NEXT_TO_QUOTES])
+def test_secret_made_of_adjacent_quoted_parts_is_masked_whole(line, fragment):
+    assert fragment not in redact(line)
+
+
+LEAKS_AFTER_FLAG = [
+    "ngrok config add-authtoken --config /etc/ngrok.yml " + TOKEN,
+    "ngrok config add-authtoken --log stdout " + TOKEN,
+    "ngrok authtoken -config=/etc/ngrok.yml " + TOKEN,
+    "ngrok tcp 22 --authtoken --authtoken " + TOKEN,
+]
+
+
+@pytest.mark.parametrize("line", LEAKS_AFTER_FLAG)
+def test_token_after_interspersed_flags_is_masked(line):
+    assert TOKEN not in redact(line)
+
+
+# ------------------------------------------------------------------------------------------------ properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TOKENS = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"),
+                  min_size=12, max_size=60).filter(lambda token: "auth" not in token.lower())
+_FORMS = st.sampled_from(["--authtoken %s", "--authtoken=%s", "-authtoken %s", "authtoken %s",
+                          "config add-authtoken %s", "--api-key %s", "config add-api-key %s", "NGROK_AUTHTOKEN=%s",
+                          "NGROK_API_KEY=%s", "--basic-auth u:%s", "-auth u:%s", "--oauth-client-secret %s",
+                          "--oidc-client-secret=%s", "--verify-webhook-secret %s", '--authtoken "%s x"',
+                          "--authtoken '%s'"])
+_AROUND = st.sampled_from(["", "ngrok ", "sudo ngrok tcp 22 ", "nohup ./ngrok http 80 "])
+_AFTER = st.sampled_from(["", " tcp 22", " --region eu", " &", "; ls", " > /dev/null 2>&1"])
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(_TOKENS, _FORMS, _AROUND, _AFTER)
+def test_generated_secrets_never_appear(token, form, before, after):
+    line = before + form % token + after
+    result = redact(line)
+    assert token not in result
+    assert M in result
+    assert result.startswith(before)
