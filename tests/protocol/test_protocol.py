@@ -220,7 +220,7 @@ def test_raw_csv_chunk_exactly_as_splunkd_writes_it():
     out = result.rows
     assert out[0]["user"] == ["a", "b"] and out[1]["user"] == "x$y"
     raw_reply = result.replies[0]
-    assert raw_reply[1][:4] == ["dest", "user", "process", "__mv_user"]
+    assert raw_reply[1][-4:] == ["dest", "user", "process", "__mv_user"]
 
 
 # -- options -------------------------------------------------------------------------------------------------------
@@ -509,7 +509,7 @@ def test_output_is_valid_splunk_csv_with_mv_columns_next_to_each_other():
     header = result.replies[0][1]
     for field in detection.MULTIVALUE_OUTPUT_FIELDS:
         assert header[header.index(field) + 1] == "__mv_" + field
-    assert header[:len(DETECTION_ROW)] == list(DETECTION_ROW)
+    assert header[-len(DETECTION_ROW):] == list(DETECTION_ROW)
     assert len(set(header)) == len(header)
 
 

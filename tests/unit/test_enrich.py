@@ -1,4 +1,7 @@
-"""The chunk enricher on its own: tables in, tables out (pure code, from the built app)."""
+"""The chunk enricher on its own: tables in, Splunk CSV out (pure code, from the built app)."""
+
+import csv
+import io
 
 import pytest
 
@@ -14,44 +17,51 @@ def enricher(**given):
     return enrich.Enricher(settings, None, table)
 
 
+def process(worker, header, rows):
+    """Runs one chunk; returns (output header, output rows) parsed back from the CSV the enricher wrote."""
+    out = io.StringIO()
+    count = worker.write(header, iter([list(row) for row in rows]), out)
+    parsed = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert count == max(0, len(parsed) - 1)
+    return (parsed[0], parsed[1:]) if parsed else ([], [])
+
+
 def as_dicts(header, rows):
     return [dict(zip(header, row)) for row in rows]
 
 
-def test_output_header_appends_every_output_field_once():
-    header, rows = enricher().process(HEADER, [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "7"]])
-    assert header[:len(HEADER)] == HEADER
-    added = [name for name in header[len(HEADER):] if not name.startswith("__mv_")]
+def test_output_header_adds_every_output_field_once_before_the_input_columns():
+    header, rows = process(enricher(), HEADER, [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "7"]])
+    assert header[-len(HEADER):] == HEADER
+    added = [name for name in header[:-len(HEADER)] if not name.startswith("__mv_")]
     assert added == list(detection.OUTPUT_FIELDS)
     assert len(rows[0]) == len(header)
 
 
-def test_rows_sharing_inputs_are_scored_once_but_keep_their_own_values():
+def test_each_command_line_is_parsed_once_however_many_rows_share_it(monkeypatch):
     calls = []
+    real = enrich.parse
+
+    def counting(command_line):
+        calls.append(command_line)
+        return real(command_line)
+
+    monkeypatch.setattr(enrich, "parse", counting)
     worker = enricher()
-    original = enrich._Plan.score
-
-    def counting(plan, row):
-        calls.append(row[6])
-        return original(plan, row)
-
-    enrich._Plan.score = counting
-    try:
-        rows = [["%d" % i, "h", "u", "bash", "ngrok", "ngrok tcp 22", str(100 + i)] for i in range(1000)]
-        header, out = worker.process(HEADER, rows)
-    finally:
-        enrich._Plan.score = original
-    assert len(calls) == 1
+    rows = [["%d" % i, "h%d" % (i % 7), "u", "bash", "ngrok", "ngrok tcp %d" % (22 + 2 * (i % 2)), str(100 + i)]
+            for i in range(1000)]
+    header, out = process(worker, HEADER, rows)
+    assert sorted(calls) == ["ngrok tcp 22", "ngrok tcp 24"]
     table = as_dicts(header, out)
     assert [row["process_id"] for row in table] == [str(100 + i) for i in range(1000)]
     assert [row["_time"] for row in table] == [str(i) for i in range(1000)]
-    assert {row["risk_score"] for row in table} == {"80"}
+    assert [row["risk_score"] for row in table] == ["80", "50"] * 500
 
 
 def test_the_cache_key_covers_fields_the_message_uses():
     worker = enricher(message="pid $process_id$")
     rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", pid] for pid in ("1", "2", "1")]
-    header, out = worker.process(HEADER, rows)
+    header, out = process(worker, HEADER, rows)
     assert [row["risk_message"] for row in as_dicts(header, out)] == ["pid 1", "pid 2", "pid 1"]
 
 
@@ -68,7 +78,7 @@ def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
     rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "1"],
             ["2", "h", "u", "bash", "ngrok", "ngrok boom --authtoken SECRET", "2"],
             ["3", "h", "u", "bash", "ngrok", "ngrok http 80", "3"]]
-    header, out = worker.process(HEADER, rows)
+    header, out = process(worker, HEADER, rows)
     table = as_dicts(header, out)
     assert [row["_time"] for row in table] == ["1", "2", "3"]
     assert table[1]["risk_score"] == "50"
@@ -80,7 +90,7 @@ def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
 
 
 def test_short_rows_are_padded_not_dropped():
-    header, out = enricher().process(HEADER, [["1", "h"]])
+    header, out = process(enricher(), HEADER, [["1", "h"]])
     row = as_dicts(header, out)[0]
     assert row["dest"] == "h" and row["process"] == "" and row["risk_score"] == "50"
 
@@ -94,5 +104,5 @@ def test_drop_removes_only_allowlisted_rows(lookups_dir, drop, expected):
     settings = options.validate({"on_allowlist": "drop" if drop else "mark"})
     worker = enrich.Enricher(settings, table, None)
     rows = [["1", "h1", "u", "bash", "ngrok", "ngrok tcp 22", "1"], ["2", "h2", "u", "bash", "ngrok", "x", "2"]]
-    header, out = worker.process(HEADER, rows)
+    header, out = process(worker, HEADER, rows)
     assert [row["_time"] for row in as_dicts(header, out)] == expected

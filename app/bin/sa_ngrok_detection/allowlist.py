@@ -52,7 +52,8 @@ class Allowlist(object):
                 self._unindexed.append(entry)
             else:
                 self._by_literal.setdefault(literal, []).append(entry)
-        self._indexed_fields = tuple(sorted({field for field, _ in self._by_literal}))
+        self.indexed_fields = tuple(sorted({field for field, _ in self._by_literal}))
+        self.unindexed = tuple(self._unindexed)
 
     @property
     def warnings(self):
@@ -68,23 +69,33 @@ class Allowlist(object):
         """The entries that could match the row, in file order: those indexed under one of its values, plus the
         wildcard-only ones. ``lowered_values_of(field)`` returns the row's lowercased values of a field."""
         found = []
-        by_literal = self._by_literal
-        for field in self._indexed_fields:
+        for field in self.indexed_fields:
             for value in lowered_values_of(field):
-                found.extend(by_literal.get((field, value), ()))
-        found.extend(self._unindexed)
+                found.extend(self.indexed_under(field, value))
+        return self.in_file_order(found)
+
+    def indexed_under(self, field, lowered_value):
+        """The entries indexed under one literal value of one field."""
+        return self._by_literal.get((field, lowered_value), ())
+
+    def in_file_order(self, indexed):
+        """Indexed candidates plus the wildcard-only entries, sorted by line."""
+        found = list(indexed) + self._unindexed
         if len(found) > 1:
             found.sort(key=_line_of)
         return found
+
+    def first_match(self, candidates, lowered_values_of):
+        for entry in candidates:
+            if entry.matches(lowered_values_of):
+                return entry
+        return None
 
     def match(self, lowered_values_of):
         """The first entry (in file order) matching the row, or None."""
         if not self.entries:
             return None
-        for entry in self.candidates(lowered_values_of):
-            if entry.matches(lowered_values_of):
-                return entry
-        return None
+        return self.first_match(self.candidates(lowered_values_of), lowered_values_of)
 
 
 def _line_of(entry):

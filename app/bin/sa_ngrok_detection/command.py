@@ -12,12 +12,11 @@ import io
 import sys
 
 from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch
-from splunklib.searchcommands.internals import CsvDialect
 
 from . import allowlist as allowlist_module
 from . import detection
 from . import modifiers as modifiers_module
-from .enrich import Enricher
+from .enrich import Enricher, SplunkCsv
 from .options import OPTION_NAMES, OptionError, validate
 
 _loaded = {}
@@ -93,18 +92,14 @@ class NgrokScoreCommand(StreamingCommand):
             writer.write_message(level, _literal(text))
         self._pending_messages = ()
 
-        reader = csv.reader(io.StringIO(body), dialect=CsvDialect)
+        reader = csv.reader(io.StringIO(body), dialect=SplunkCsv)
         header = next(reader, None)
         if not header:
             return
         enricher = self.enricher
         failed_before = enricher.failed_rows
-        out_header, rows = enricher.process(header, list(reader))
-        if rows:
-            output = csv.writer(writer._buffer, dialect=CsvDialect)
-            output.writerow(out_header)
-            output.writerows(rows)
-            writer._pending_record_count += len(rows)
+        # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
+        writer._pending_record_count += enricher.write(header, reader, writer._buffer)
         if enricher.failed_rows > failed_before:
             writer.write_message("WARN", _literal(
                 "ngrokscore: %d result(s) kept their base score because scoring failed (%s); please report this"

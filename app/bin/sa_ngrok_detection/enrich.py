@@ -1,21 +1,29 @@
 """Scores and annotates a table of detection results: the whole of ngrokscore's behaviour, without splunklib.
 
-Works on a chunk as Splunk sends it (a CSV header and rows of strings, multivalue fields in ``__mv_`` columns) and
-returns the same rows, in order, with every input value untouched except for masked secrets in ``process`` and
-``parent_process``, plus the output fields in ``detection.OUTPUT_FIELDS``. Rows that share every input the outcome
-depends on are scored once (tstats results repeat command lines across process ids and hosts).
+Takes a chunk as Splunk sends it (a CSV header and rows of strings, multivalue fields in ``__mv_`` columns) and
+writes the same rows, in order, as Splunk CSV, with every input value untouched except for masked secrets in
+``process`` and ``parent_process``, plus the output fields in ``detection.OUTPUT_FIELDS``.
+
+Speed: a chunk holds up to 50,000 rows and nearly every row is a distinct (dest, user, parent, process)
+combination, but each part repeats: a few thousand command lines, users, parents, hosts. So each part is worked
+out once per distinct value and remembered (a command line: parsed, its facts scored; a field that modifiers test:
+which of them apply; a set of modifiers: the score and reasons; an allowlist field value: the entries indexed
+under it), and a row costs a few dictionary look-ups. The output fields are written as ready-made CSV text after
+the row's own cells: most of them are constants, encoded once. Every memory is bounded, so memory stays flat
+however many rows a search sends.
 """
 
-from operator import itemgetter
+import csv
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
 from .fields import REDACTED_FIELDS, Schema, decode_mv, encode_mv
+from .modifiers import FACTS
 from .ngrok_cmdline import parse
 from .redaction import MASK, redact
-from .template import render, template_fields
+from .template import UNKNOWN, split_template
 
-_CACHE_LIMIT = 100000
+_MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
 _FALLBACK_REASON = "not scored: internal error in ngrokscore (base score kept)"
 
 _CONSTANT_OUTPUTS = {
@@ -27,49 +35,109 @@ _CONSTANT_OUTPUTS = {
     "analytic_story": detection.ANALYTIC_STORY,
     "detection_id": detection.DETECTION_ID,
 }
+# The output columns that change from row to row, in the order outcome() returns their values.
+_VARYING_COLUMNS = ("risk_score", "risk_reasons", "__mv_risk_reasons", "risk_message", "allowlisted",
+                    "allowlist_reason", "ngrok_subcommand", "ngrok_target")
+
+
+class SplunkCsv(csv.Dialect):
+    """The CSV dialect of search command protocol v2 (the same as splunklib's CsvDialect)."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+
+
+def csv_cell(text):
+    """One cell as the csv module writes it with SplunkCsv: quoted only when it must be."""
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
 
 
 def clamp(score):
     return 0 if score < 0 else 100 if score > 100 else score
 
 
+def _remember(memory, key, value):
+    if len(memory) >= _MEMORY_LIMIT:
+        memory.clear()
+    memory[key] = value
+    return value
+
+
+def values_of_key(key):
+    """A field's values from its key: a string (one value, or none when empty) or a tuple (several)."""
+    if isinstance(key, tuple):
+        return list(key)
+    return [key] if key else []
+
+
 class Enricher(object):
-    """Holds the settings and loaded lookups for one search; ``process`` is called once per chunk."""
+    """Holds the settings and loaded lookups for one search; ``write`` is called once per chunk."""
 
     def __init__(self, settings, allowlist=None, modifier_table=None):
         self.settings = settings
         self.base = detection.base_score(settings.impact, settings.confidence)
         self.allowlist = allowlist if allowlist is not None and allowlist.entries else None
-        self.modifiers = modifier_table if settings.modifiers and modifier_table is not None else None
-        self.template_fields = template_fields(settings.message)
+        self.modifiers = list(modifier_table.modifiers) if settings.modifiers and modifier_table is not None else []
+        self.template = split_template(settings.message)
         self.failed_rows = 0
         self.last_failure = None
         self._plans = {}
+        self._scores = {}  # bitmask of applied modifiers -> (risk_score, reasons, __mv_ reasons), as CSV cells
 
-    # -- public ------------------------------------------------------------------------------------------------
+    def write(self, header, rows, out):
+        """Writes the chunk's output (header line, then one line per kept row) to the text stream ``out``.
 
-    def process(self, header, rows):
-        """Returns (output header, output rows) for one chunk. ``rows`` are lists of strings."""
-        plan = self._plans.get(tuple(header))
+        ``rows`` yields lists of strings (as csv.reader does). Returns the number of rows written; nothing at all is
+        written when no row is kept.
+        """
+        key = tuple(header)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[tuple(header)] = _Plan(self, header)
-        return plan.out_header, plan.process(rows)
+            plan = self._plans[key] = _Plan(self, header)
+        return plan.write(rows, out)
 
-    def key_fields(self):
-        """Fields the outcome depends on, for the row cache key."""
-        fields = set(PATTERN_FIELDS) | set(REDACTED_FIELDS) | {"process_path"} | set(self.template_fields)
-        if self.modifiers is not None:
-            fields.update(self.modifiers.fields)
-        return fields
+    def score_cells(self, mask):
+        found = self._scores.get(mask)
+        if found is None:
+            applied = [modifier for bit, modifier in enumerate(self.modifiers) if mask >> bit & 1]
+            score = clamp(self.base + sum(modifier.score for modifier in applied))
+            reasons = [modifier.reason for modifier in applied]
+            found = self._scores[mask] = (str(score), csv_cell("\n".join(reasons)), csv_cell(encode_mv(reasons)),
+                                          ", ".join(reasons))
+        return found
 
 
-class _Outcome(object):
-    """Everything computed for one distinct input: the values appended, overwritten and redacted."""
+class _Column(object):
+    """One field of a row: its value column and, when the header has one, its __mv_ column."""
 
-    __slots__ = ("tail", "overwrites", "allowlisted")
+    __slots__ = ("value_index", "mv_index")
 
-    def __init__(self, tail, overwrites, allowlisted):
-        self.tail, self.overwrites, self.allowlisted = tail, overwrites, allowlisted
+    def __init__(self, value_index, mv_index):
+        self.value_index, self.mv_index = value_index, mv_index
+
+    def key(self, row):
+        """A hashable key for the field's values: the string itself, or a tuple when multivalued."""
+        if self.mv_index is not None and row[self.mv_index]:
+            return tuple(decode_mv(row[self.mv_index]))
+        return row[self.value_index]
+
+
+class _CommandLine(object):
+    """What one distinct command line (with its process_path) contributes to a row."""
+
+    __slots__ = ("mask", "subcommand", "target", "subcommand_cell", "target_cell")
+
+    def __init__(self, mask, subcommand, target):
+        self.mask, self.subcommand, self.target = mask, subcommand, target
+        self.subcommand_cell, self.target_cell = csv_cell(subcommand), csv_cell(target)
 
 
 class _Plan(object):
@@ -77,164 +145,255 @@ class _Plan(object):
 
     def __init__(self, enricher, header):
         self.enricher = enricher
-        self.settings = enricher.settings
+        self.settings = settings = enricher.settings
         self.schema = schema = Schema(header)
         self.width = len(header)
-        self.readers = {}
+        self.process = self.column("process")
+        self.process_path = self.column("process_path")
 
-        # Output columns: new ones are appended; ones already in the header are overwritten in place.
-        out_header = list(header)
-        self.positions = []  # (column name, position) for every output column
+        # Output columns: new ones are written before the row's own cells (so that the csv module, which ends each
+        # line, writes the row last); ones the header already has (scores from an earlier ngrokscore) are
+        # overwritten in place.
+        output_columns = []
         for field in detection.OUTPUT_FIELDS:
-            columns = [field]
+            output_columns.append(field)
             if field in detection.MULTIVALUE_OUTPUT_FIELDS or "__mv_" + field in schema.position:
-                columns.append("__mv_" + field)
-            for column in columns:
-                if column in schema.position:
-                    self.positions.append((column, schema.position[column]))
-                else:
-                    self.positions.append((column, len(out_header)))
-                    out_header.append(column)
-        self.out_header = out_header
+                output_columns.append("__mv_" + field)
+        new_columns = [name for name in output_columns if name not in schema.position]
+        positions = {name: schema.position[name] if name in schema.position else self.width + new_columns.index(name)
+                     for name in output_columns}
+        self.header_line = ",".join(csv_cell(name) for name in new_columns + list(header))
+        self.tail = [None] * len(new_columns)  # None marks a varying cell, filled per row
+        self.constant_overwrites = []
+        for field, value in _CONSTANT_OUTPUTS.items():
+            self._place(positions[field], "\n".join(value) if isinstance(value, list) else value)
+            if "__mv_" + field in positions:
+                self._place(positions["__mv_" + field], encode_mv(value) if isinstance(value, list) else "")
+        for name in ("allowlisted", "ngrok_subcommand", "ngrok_target", "risk_score", "risk_message",
+                     "allowlist_reason"):
+            if "__mv_" + name in positions:
+                self._place(positions["__mv_" + name], "")  # an earlier multivalue would shadow the new value
+        self.varying = [positions[name] for name in _VARYING_COLUMNS]
+        self.fast_layout = all(position >= self.width for position in self.varying)
 
-        self.redacted_columns = []
-        if self.settings.redact:
+        # Secrets are masked in every column process and parent_process may arrive in.
+        self.redacted_indexes = []
+        if settings.redact:
             for field in REDACTED_FIELDS:
                 for value_index, mv_index in schema.columns_of(field):
-                    self.redacted_columns.append((value_index, False))
+                    self.redacted_indexes.append((value_index, False))
                     if mv_index is not None:
-                        self.redacted_columns.append((mv_index, True))
+                        self.redacted_indexes.append((mv_index, True))
+        self.redactions = {}
 
-        key_columns = schema.key_columns(enricher.key_fields())
-        if not key_columns:
-            self.key_of = lambda row: None
-        elif len(key_columns) == 1:
-            index = key_columns[0]
-            self.key_of = lambda row: row[index]
+        # Modifiers on command-line facts are scored once per command line; modifiers on a row field once per
+        # distinct value of that field.
+        self.fact_modifiers = []
+        by_field = {}
+        for bit, modifier in enumerate(enricher.modifiers):
+            if modifier.field in FACTS:
+                self.fact_modifiers.append((bit, modifier))
+            else:
+                by_field.setdefault(modifier.field, []).append((bit, modifier))
+        self.field_modifiers = [(self.column(field), modifiers, {}) for field, modifiers in by_field.items()]
+        self.command_lines = {}
+
+        self.allowlist = allowlist = enricher.allowlist
+        if allowlist is not None:
+            self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
+            self.allowlist_index = [(field, self.allowlist_columns[field], {}) for field in allowlist.indexed_fields]
+            self.reason_cells = {}
+
+        # The message: literal text and fields; output fields come from the row's outcome.
+        self.message_parts = []
+        for literal, field in enricher.template:
+            if field is None or field in detection.OUTPUT_FIELDS:
+                self.message_parts.append((literal, field, None))
+            else:
+                self.message_parts.append((literal, field, self.column(field) or schema.reader(field)))
+        self.message_uses_outputs = any(field in detection.OUTPUT_FIELDS for _, field in enricher.template)
+
+    def column(self, field):
+        found = self.schema.columns_of(field)
+        return _Column(*found[0]) if found else None
+
+    def _place(self, position, text):
+        if position >= self.width:
+            self.tail[position - self.width] = csv_cell(text)
         else:
-            self.key_of = itemgetter(*key_columns)
-        self.cache = {}
+            self.constant_overwrites.append((position, text))
 
-    def reader(self, field):
-        reader = self.readers.get(field)
-        if reader is None:
-            reader = self.readers[field] = self.schema.reader(field)
-        return reader
+    # -- per chunk and per row -----------------------------------------------------------------------------------
 
-    def process(self, rows):
-        cache, key_of, width = self.cache, self.key_of, self.width
-        drop = self.settings.on_allowlist == "drop"
-        output = []
-        append = output.append
+    def write(self, rows, out):
+        width, drop = self.width, self.settings.on_allowlist == "drop"
+        write_cells, write_text = csv.writer(out, SplunkCsv).writerow, out.write
+        redacting = bool(self.redacted_indexes)
+        count = 0
         for row in rows:
             if len(row) != width:
                 row = (row + [""] * width)[:width]
-            key = key_of(row)
-            outcome = cache.get(key)
-            if outcome is None:
-                outcome = self.outcome(row)
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                cache[key] = outcome
-            if drop and outcome.allowlisted:
+            try:
+                cells, allowlisted = self.outcome(row)
+                if redacting:
+                    self.redact_row(row)
+            except Exception as error:  # a bug must cost one row's extras, never the chunk or the detection
+                cells, allowlisted = self.fallback(row, error)
+            if allowlisted and drop:
                 continue
-            out = row + outcome.tail
-            for position, value in outcome.overwrites:
-                out[position] = value
-            append(out)
-        return output
+            if not count:
+                write_text(self.header_line + "\r\n")
+            count += 1
+            tail = self.tail
+            if self.fast_layout:
+                tail = list(tail)
+                for position, cell in zip(self.varying, cells):
+                    tail[position - width] = cell
+            else:
+                tail = self.overwrite(row, cells)
+            for position, value in self.constant_overwrites:
+                row[position] = value
+            if tail:
+                write_text(",".join(tail) + ",")
+            write_cells(row)
+        return count
 
-    # -- one distinct input ------------------------------------------------------------------------------------
+    def overwrite(self, row, cells):
+        """Varying cells for columns the input already had go into the row (as text), the rest into the tail."""
+        tail = list(self.tail)
+        for position, cell in zip(self.varying, cells):
+            if position >= self.width:
+                tail[position - self.width] = cell
+            else:
+                row[position] = _uncell(cell)
+        return tail
 
     def outcome(self, row):
-        try:
-            values, allowlisted = self.score(row)
-            redactions = self.redactions(row)
-        except Exception as error:  # a bug must cost one row's extras, never the chunk or the detection
-            enricher = self.enricher
-            enricher.failed_rows += 1
-            enricher.last_failure = "%s: %s" % (type(error).__name__, error)
-            values = dict(_CONSTANT_OUTPUTS, risk_score=str(enricher.base), risk_reasons=[_FALLBACK_REASON],
-                          allowlisted="false")
-            allowlisted = False
-            redactions = [(index, MASK) for index, _ in self.redacted_columns if row[index]]
-        return self.layout(values, redactions, allowlisted)
+        """The varying output cells, CSV-encoded, and whether the row is allowlisted."""
+        command_line = self.command_line(row)
+        mask = command_line.mask
+        for column, modifiers, memory in self.field_modifiers:
+            key = column.key(row) if column is not None else ""
+            bits = memory.get(key)
+            if bits is None:
+                lowered = [value.lower() for value in values_of_key(key)]
+                bits = 0
+                for bit, modifier in modifiers:
+                    if modifier.applies(lowered):
+                        bits |= 1 << bit
+                _remember(memory, key, bits)
+            mask |= bits
+        score, reasons_cell, reasons_mv_cell, reasons_text = self.enricher.score_cells(mask)
 
-    def score(self, row):
-        enricher = self.enricher
-        process_values = self.reader("process")(row)
-        invocation = parse(process_values[0] if process_values else "")
-        facts = {
-            "ngrok_subcommand": [invocation.subcommand] if invocation.subcommand else [],
-            "ngrok_action": [invocation.action] if invocation.action else [],
-            "ngrok_target": [invocation.target] if invocation.target else [],
-            "ngrok_target_port": [invocation.target_port] if invocation.target_port else [],
-            "ngrok_arguments": [invocation.arguments] if invocation.arguments else [],
-            "ngrok_paths": list(invocation.paths) + self.reader("process_path")(row),
-            "ngrok_authtoken_present": ["true" if invocation.has_authtoken else "false"],
-        }
-        lowered_cache = {}
+        entry = self.allowlist_entry(row) if self.allowlist is not None else None
+        if entry is None:
+            allowlisted, reason_cell = "false", ""
+        else:
+            allowlisted = "true"
+            reason_cell = self.reason_cells.get(entry.line)
+            if reason_cell is None:
+                reason_cell = self.reason_cells[entry.line] = csv_cell(entry.reason)
 
-        def lowered_values_of(field):
-            values = lowered_cache.get(field)
-            if values is None:
-                raw = facts[field] if field in facts else self.reader(field)(row)
-                values = lowered_cache[field] = [value.lower() for value in raw]
-            return values
+        outputs = None
+        if self.message_uses_outputs:
+            outputs = {"risk_score": score, "risk_reasons": reasons_text, "ngrok_subcommand": command_line.subcommand,
+                       "ngrok_target": command_line.target, "allowlisted": allowlisted,
+                       "allowlist_reason": entry.reason if entry is not None else ""}
+        message = self.message(row, outputs)
+        return (score, reasons_cell, reasons_mv_cell, csv_cell(message), allowlisted, reason_cell,
+                command_line.subcommand_cell, command_line.target_cell), entry is not None
 
-        score, reasons = enricher.base, []
-        if enricher.modifiers is not None:
-            delta, reasons = enricher.modifiers.evaluate(lowered_values_of)
-            score = clamp(enricher.base + delta)
-        entry = enricher.allowlist.match(lowered_values_of) if enricher.allowlist is not None else None
+    def command_line(self, row):
+        key = (self.process.key(row) if self.process is not None else "",
+               self.process_path.key(row) if self.process_path is not None else "")
+        found = self.command_lines.get(key)
+        if found is None:
+            process_values = values_of_key(key[0])
+            invocation = parse(process_values[0] if process_values else "")
+            facts = {
+                "ngrok_subcommand": [invocation.subcommand],
+                "ngrok_action": [invocation.action],
+                "ngrok_target": [invocation.target],
+                "ngrok_target_port": [invocation.target_port],
+                "ngrok_arguments": [invocation.arguments],
+                "ngrok_paths": list(invocation.paths) + values_of_key(key[1]),
+                "ngrok_authtoken_present": ["true" if invocation.has_authtoken else "false"],
+            }
+            mask = 0
+            for bit, modifier in self.fact_modifiers:
+                if modifier.applies([value.lower() for value in facts[modifier.field] if value]):
+                    mask |= 1 << bit
+            found = _remember(self.command_lines, key, _CommandLine(mask, invocation.subcommand, invocation.target))
+        return found
 
-        values = dict(_CONSTANT_OUTPUTS)
-        values.update(
-            risk_score=str(score),
-            risk_reasons=reasons,
-            allowlisted="true" if entry else "false",
-            allowlist_reason=entry.reason if entry else "",
-            ngrok_subcommand=invocation.subcommand,
-            ngrok_target=invocation.target,
-        )
-        redacting = self.settings.redact
-
-        def value_of(name):
-            if name in values:
-                return values[name]
-            found = self.reader(name)(row)
-            return [redact(value) for value in found] if redacting else found
-
-        message = render(self.settings.message, value_of)
-        values["risk_message"] = redact(message) if redacting else message
-        return values, entry is not None
-
-    def redactions(self, row):
-        changes = []
-        for index, is_mv in self.redacted_columns:
+    def redact_row(self, row):
+        memory = self.redactions
+        for index, is_mv in self.redacted_indexes:
             original = row[index]
             if not original:
                 continue
-            if is_mv:
-                # Mask inside each value, then re-encode, so the multivalue structure survives.
-                masked = encode_mv([redact(value) for value in decode_mv(original)])
-            else:
-                masked = redact(original)
-            if masked != original:
-                changes.append((index, masked))
-        return changes
+            masked = memory.get(original)
+            if masked is None:
+                if is_mv:
+                    # Mask inside each value, then re-encode, so the multivalue structure survives.
+                    masked = encode_mv([redact(value) for value in decode_mv(original)])
+                else:
+                    masked = redact(original)
+                _remember(memory, original, masked)
+            row[index] = masked
 
-    def layout(self, values, redactions, allowlisted):
-        tail, overwrites = [], list(redactions)
-        for column, position in self.positions:
-            if column.startswith("__mv_"):
-                value = values.get(column[5:], "")
-                text = encode_mv(value) if isinstance(value, list) else ""
+    def allowlist_entry(self, row):
+        indexed = []
+        for field, column, memory in self.allowlist_index:
+            key = column.key(row) if column is not None else ""
+            entries = memory.get(key)
+            if entries is None:
+                entries = []
+                for value in values_of_key(key):
+                    entries.extend(self.allowlist.indexed_under(field, value.lower()))
+                entries = _remember(memory, key, tuple(entries))
+            indexed.extend(entries)
+        candidates = self.allowlist.in_file_order(indexed) if indexed or self.allowlist.unindexed else ()
+        if not candidates:
+            return None
+        columns = self.allowlist_columns
+
+        def lowered_values_of(field):
+            column = columns[field]
+            return [value.lower() for value in values_of_key(column.key(row))] if column is not None else []
+
+        return self.allowlist.first_match(candidates, lowered_values_of)
+
+    def message(self, row, outputs):
+        pieces = []
+        for literal, field, source in self.message_parts:
+            pieces.append(literal)
+            if field is None:
+                continue
+            if source is None:
+                value = outputs.get(field, "")
+            elif isinstance(source, _Column):
+                key = source.key(row)
+                value = ", ".join(item for item in key if item) if isinstance(key, tuple) else key
             else:
-                value = values.get(column, "")
-                text = "\n".join(value) if isinstance(value, list) else value
-            if position >= self.width:
-                tail.append(text)
-            else:
-                overwrites.append((position, text))
-        return _Outcome(tail, tuple(overwrites), allowlisted)
+                value = ", ".join(item for item in source(row) if item)
+            pieces.append(value or UNKNOWN)
+        message = "".join(pieces)
+        return redact(message) if self.settings.redact else message
+
+    def fallback(self, row, error):
+        enricher = self.enricher
+        enricher.failed_rows += 1
+        enricher.last_failure = "%s: %s" % (type(error).__name__, error)
+        for index, _ in self.redacted_indexes:
+            if row[index]:
+                row[index] = MASK  # never leak a secret because redaction could not run
+        cells = (str(enricher.base), csv_cell(_FALLBACK_REASON), "", "", "false", "", "", "")
+        return cells, False
+
+
+def _uncell(cell):
+    """The text of a CSV-encoded cell (for the rare columns written inside the row)."""
+    if cell.startswith('"'):
+        return cell[1:-1].replace('""', '"')
+    return cell

@@ -19,6 +19,16 @@ def template_fields(template):
     return tuple(seen)
 
 
+def split_template(template):
+    """[(literal text, field name or None), ...]: the template cut once, to be filled in for many rows."""
+    parts, position = [], 0
+    for match in _TOKEN.finditer(template):
+        parts.append((template[position:match.start()], match.group(1)))
+        position = match.end()
+    parts.append((template[position:], None))
+    return parts
+
+
 def render(template, value_of):
     """Substitutes every ``$name$`` with ``value_of(name)``.
 
@@ -26,10 +36,12 @@ def render(template, value_of):
     "unknown".
     """
 
-    def substitute(match):
-        value = value_of(match.group(1))
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(item for item in value if item)
-        return value if value else UNKNOWN
-
-    return _TOKEN.sub(substitute, template)
+    pieces = []
+    for literal, field in split_template(template):
+        pieces.append(literal)
+        if field is not None:
+            value = value_of(field)
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(item for item in value if item)
+            pieces.append(value if value else UNKNOWN)
+    return "".join(pieces)
