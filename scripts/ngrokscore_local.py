@@ -129,7 +129,7 @@ class CommandSession(object):
         self.dispatch_dir = dispatch_dir or tempfile.mkdtemp(prefix="ngrokscore-dispatch-")
         self.stderr_path = os.path.join(self.dispatch_dir, "search.log")
         self._stderr = open(self.stderr_path, "wb")
-        self._pending = b""
+        self._pending = bytearray()  # a bytes object would be copied whole on every read of a large reply
         self.process = subprocess.Popen(
             [self.python, self.script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             cwd=self.dispatch_dir, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
@@ -167,7 +167,8 @@ class CommandSession(object):
 
     def _read(self, size, deadline):
         self._fill(size, deadline)
-        data, self._pending = self._pending[:size], self._pending[size:]
+        data = bytes(self._pending[:size])
+        del self._pending[:size]
         return data
 
     def _read_line(self, deadline):
@@ -175,8 +176,8 @@ class CommandSession(object):
             if len(self._pending) > 4096:
                 raise ProtocolError("reply header is not a line: %r" % self._pending[:100])
             self._fill(len(self._pending) + 1, deadline)
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line + b"\n"
+        end = self._pending.index(b"\n") + 1
+        return self._read(end, deadline)
 
     def receive(self):
         """Reads one reply: (metadata dict, body bytes)."""

@@ -102,41 +102,47 @@ def _line_of(entry):
     return entry.line
 
 
+def _parse_date(text):
+    """YYYY-MM-DD as a date, or None."""
+    if not _DATE.match(text):
+        return None
+    try:
+        return datetime.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        return None
+
+
 def load(file_name, today=None, lookups_dir=None):
     """Reads an allowlist lookup. Never raises: problems end up in ``Allowlist.errors``."""
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
     entries, errors, expired = [], [], []
     try:
         for line, row in read_rows(file_name, REQUIRED_COLUMNS, lookups_dir):
-            where = "%s line %d" % (file_name, line)
-            if None in row:
-                errors.append("%s: %s; entry ignored" % (where, row[None]))
-                continue
-            patterns = tuple(
-                (field, Pattern(row[field].strip())) for field in PATTERN_FIELDS if row[field].strip()
-            )
-            if all(pattern.matches_everything for _, pattern in patterns):
-                errors.append("%s: every pattern (dest, user, parent_process_name, process) is empty or '*', so it "
-                              "would allowlist everything; entry ignored" % where)
-                continue
-            reason = row["reason"].strip()
-            if not reason:
-                errors.append("%s: the reason is empty; every entry must say why it is allowed; entry ignored" % where)
-                continue
+            problem = row.get(None)
+            patterns = []
+            if problem is None:
+                for field in PATTERN_FIELDS:
+                    text = row[field].strip()
+                    if text and text.strip("*"):
+                        patterns.append((field, Pattern(text)))
+                if not patterns:
+                    problem = ("every pattern (dest, user, parent_process_name, process) is empty or '*', so it "
+                               "would allowlist everything")
+            reason = row.get("reason", "").strip()
+            if problem is None and not reason:
+                problem = "the reason is empty; every entry must say why it is allowed"
             expires = row.get("expires", "").strip()
-            if expires:
-                try:
-                    if not _DATE.match(expires):
-                        raise ValueError
-                    last_day = datetime.date(*(int(part) for part in expires.split("-")))
-                except ValueError:
-                    errors.append("%s: expires %r is not a date in YYYY-MM-DD form; entry ignored" % (where, expires))
-                    continue
-                if last_day < today:
+            if problem is None and expires:
+                last_day = _parse_date(expires)
+                if last_day is None:
+                    problem = "expires %r is not a date in YYYY-MM-DD form" % expires
+                elif last_day < today:
                     expired.append(line)
                     continue
-            patterns = tuple((field, pattern) for field, pattern in patterns if not pattern.matches_everything)
-            entries.append(Entry(line, patterns, reason, row.get("owner", "").strip()))
+            if problem is not None:
+                errors.append("%s line %d: %s; entry ignored" % (file_name, line, problem))
+                continue
+            entries.append(Entry(line, tuple(patterns), reason, row.get("owner", "").strip()))
     except Problem as problem:
         errors.append(str(problem) + ("; entries read before it still apply" if entries else ""))
     return Allowlist(file_name, entries, errors, expired)

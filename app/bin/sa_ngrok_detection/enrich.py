@@ -212,6 +212,12 @@ class _Plan(object):
             else:
                 self.message_parts.append((literal, field, self.column(field) or schema.reader(field)))
         self.message_uses_outputs = any(field in detection.OUTPUT_FIELDS for _, field in enricher.template)
+        # A message made only from columns (the default one) repeats with them: remember it per their values.
+        self.message_columns = None
+        if not self.message_uses_outputs and all(isinstance(source, _Column) or field is None
+                                                 for _, field, source in self.message_parts):
+            self.message_columns = [source for _, field, source in self.message_parts if field is not None]
+            self.messages = {}
 
     def column(self, field):
         found = self.schema.columns_of(field)
@@ -299,8 +305,14 @@ class _Plan(object):
             outputs = {"risk_score": score, "risk_reasons": reasons_text, "ngrok_subcommand": command_line.subcommand,
                        "ngrok_target": command_line.target, "allowlisted": allowlisted,
                        "allowlist_reason": entry.reason if entry is not None else ""}
-        message = self.message(row, outputs)
-        return (score, reasons_cell, reasons_mv_cell, csv_cell(message), allowlisted, reason_cell,
+        if self.message_columns is not None:
+            key = tuple([column.key(row) for column in self.message_columns])
+            message_cell = self.messages.get(key)
+            if message_cell is None:
+                message_cell = _remember(self.messages, key, csv_cell(self.message(row, None)))
+        else:
+            message_cell = csv_cell(self.message(row, outputs))
+        return (score, reasons_cell, reasons_mv_cell, message_cell, allowlisted, reason_cell,
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):

@@ -10,15 +10,8 @@ class Pattern(object):
 
     def __init__(self, text):
         self.text = text
-        lowered = text.lower()
-        if "*" in lowered:
-            self.literal = None
-            self._regex = re.compile(
-                ".*".join(re.escape(part) for part in lowered.split("*")) + r"\Z", re.DOTALL
-            )
-        else:
-            self.literal = lowered
-            self._regex = None
+        self.literal = None if "*" in text else text.lower()
+        self._regex = None  # compiled on first use: a large allowlist loads fast, and most rows never need it
 
     @property
     def matches_everything(self):
@@ -27,8 +20,11 @@ class Pattern(object):
 
     def matches(self, lowered_value):
         """True when the (already lowercased) value matches."""
-        if self._regex is None:
+        if self.literal is not None:
             return lowered_value == self.literal
+        if self._regex is None:
+            parts = self.text.lower().split("*")
+            self._regex = re.compile(".*".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
         return self._regex.match(lowered_value) is not None
 
     def __repr__(self):
