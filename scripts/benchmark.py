@@ -418,7 +418,7 @@ Command = collections.namedtuple("Command", "name script args")
 
 # -- the benchmark -------------------------------------------------------------------------------------------------
 
-def prepare_app(source, work_dir, pools, seed, bytecode):
+def prepare_app(source, work_dir, pools, seed, bytecode, allowlist_entries=10000):
     """Copies the built app, adds the allowlist lookup and (optionally) compiles it as a warm install would be."""
     app_dir = os.path.join(work_dir, os.path.basename(os.path.normpath(source)))
     shutil.copytree(source, app_dir)
@@ -426,7 +426,7 @@ def prepare_app(source, work_dir, pools, seed, bytecode):
         if not os.path.exists(os.path.join(app_dir, *part)):
             raise BenchmarkError("%s has no %s: is the app being rebuilt? Run scripts/build.py and try again"
                                  % (source, "/".join(part)))
-    entries = write_allowlist(os.path.join(app_dir, "lookups", ALLOWLIST_FILE), pools, seed)
+    entries = write_allowlist(os.path.join(app_dir, "lookups", ALLOWLIST_FILE), pools, seed, allowlist_entries)
     if bytecode:
         # The driver runs commands with PYTHONDONTWRITEBYTECODE=1; without this every start would compile splunklib.
         compileall.compile_dir(app_dir, quiet=1)
@@ -645,6 +645,8 @@ def parse_args(argv):
     parser.add_argument("--runs", type=int, help="throughput runs per command, median kept (default 3; quick 1)")
     parser.add_argument("--startup-runs", type=int, help="1-row start-up runs per command (default 7; quick 3)")
     parser.add_argument("--chunk-size", type=int, default=MAX_RESULT_ROWS, help="rows per execute chunk")
+    parser.add_argument("--allowlist-entries", type=int, default=10000,
+                        help="entries in the generated allowlist (default %(default)s; 0 for an empty one)")
     parser.add_argument("--seed", type=int, default=20261101, help="seed of the generated rows and allowlist")
     parser.add_argument("--quick", action="store_true",
                         help="50,000 / 200,000 rows, 1 throughput and 3 start-up runs (for test suites)")
@@ -683,7 +685,8 @@ def main(argv=None):
     try:
         started = time.monotonic()
         pools = Pools(args.seed)
-        app_dir, facts["allowlist_entries"] = prepare_app(args.app, work_dir, pools, args.seed, not args.no_bytecode)
+        app_dir, facts["allowlist_entries"] = prepare_app(args.app, work_dir, pools, args.seed, not args.no_bytecode,
+                                                          args.allowlist_entries)
         facts["app"] = os.path.abspath(args.app)
         facts["splunk_sdk"] = sdk_version(app_dir)
         facts["app_version"], facts["app_fingerprint"] = app_identity(app_dir)
