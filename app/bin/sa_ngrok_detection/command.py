@@ -40,6 +40,24 @@ def _load_once(kind, file_name):
     return _loaded[key]
 
 
+class _LengthCheckingReader(object):
+    """Wraps splunkd's input so that a chunk cut short (the stream ended inside it) is an error, not a smaller
+    chunk processed as if it were whole."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.short_read = None
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        if size and size > 0 and len(data) < size and self.short_read is None:
+            self.short_read = (size, len(data))
+        return data
+
+    def readline(self, *args):
+        return self.stream.readline(*args)
+
+
 def _literal(text):
     """splunklib formats message text with str.format: keep braces from field values literal."""
     return text.replace("{", "{{").replace("}", "}}")
@@ -90,6 +108,16 @@ class NgrokScoreCommand(StreamingCommand):
     def _fail(self, text):
         self.write_error(_literal(text))
         sys.exit(1)
+
+    def _read_chunk(self, istream):
+        checked = _LengthCheckingReader(istream)
+        chunk = StreamingCommand._read_chunk(checked)
+        if checked.short_read is not None:
+            if self._record_writer is not None:
+                self._record_writer.is_flushed = False  # so that splunklib sends the error in a reply of its own
+            raise RuntimeError("truncated request from splunkd: a part announced as %d bytes ended after %d"
+                               % checked.short_read)
+        return chunk
 
     def stream(self, records):
         raise RuntimeError("ngrokscore needs search command protocol v2: set chunked = true in commands.conf")

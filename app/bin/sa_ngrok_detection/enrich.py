@@ -17,7 +17,7 @@ import csv
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
-from .fields import REDACTED_FIELDS, Schema, decode_mv, encode_mv
+from .fields import ALIASES, REDACTED_FIELDS, Schema, decode_mv, encode_mv
 from .modifiers import FACTS
 from .ngrok_cmdline import parse
 from .redaction import MASK, redact
@@ -176,14 +176,15 @@ class _Plan(object):
         self.varying = [positions[name] for name in _VARYING_COLUMNS]
         self.fast_layout = all(position >= self.width for position in self.varying)
 
-        # Secrets are masked in every column process and parent_process may arrive in.
+        # Secrets are masked in every column process and parent_process may arrive in, duplicates included.
         self.redacted_indexes = []
         if settings.redact:
-            for field in REDACTED_FIELDS:
-                for value_index, mv_index in schema.columns_of(field):
-                    self.redacted_indexes.append((value_index, False))
-                    if mv_index is not None:
-                        self.redacted_indexes.append((mv_index, True))
+            names = {name for field in REDACTED_FIELDS for name in ALIASES[field]}
+            for index, name in enumerate(header):
+                if name in names:
+                    self.redacted_indexes.append((index, False))
+                elif name.startswith("__mv_") and name[5:] in names:
+                    self.redacted_indexes.append((index, True))
         self.redactions = {}
 
         # Modifiers on command-line facts are scored once per command line; modifiers on a row field once per
