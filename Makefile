@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 VERSION = $(shell $(PY) -c "import sys; sys.path.insert(0, 'scripts'); import build; print(build.app_version())")
 
-.PHONY: all venv package demo test test-unit test-protocol appinspect bench clean
+.PHONY: all venv package demo test appinspect bench fuzz robustness robustness-long clean
 
 all: package
 
@@ -33,6 +33,23 @@ appinspect: package
 
 bench: package
 	$(PY) scripts/benchmark.py
+
+# Coverage-guided fuzzing of the pure core (FUZZ_SECONDS per target), findings saved as regression inputs.
+FUZZ_SECONDS ?= 60
+$(VENV)/.fuzz-ready: $(READY) requirements-fuzz.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+	touch $@
+
+fuzz: package $(VENV)/.fuzz-ready
+	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
+
+# The robustness campaign (property tests, adversarial cases, fault injection, fuzzing) and its results table,
+# docs/robustness.md: short form (about 5 minutes) and long form.
+robustness: package $(VENV)/.fuzz-ready
+	$(PY) scripts/robustness.py
+
+robustness-long: package $(VENV)/.fuzz-ready
+	$(PY) scripts/robustness.py --long
 
 clean:
 	rm -rf build dist .pytest_cache reports

@@ -55,7 +55,7 @@ def test_one_risk_event_per_risk_object_with_the_es_fields(stand_in, payload, ru
     assert first["detection_id"] == detection.DETECTION_ID
     assert first["process"] == "/tmp/ngrok tcp 22 --authtoken ********"
     assert "1 results without a risk object" in run.log and "result 2 has neither dest nor user" in run.log
-    assert "3 results, 5 risk events, 5 delivered, 0 not delivered, 0 possible duplicates" in run.log
+    assert "3 results, 5 risk events, 5 delivered, 0 not delivered, 0 unconfirmed, 0 possible duplicates" in run.log
     assert_clean(run)
 
 
@@ -108,7 +108,7 @@ def test_a_lost_reply_can_only_duplicate_and_is_counted(stand_in, payload, run_a
     assert run.code == 0
     assert len(stand_in.events()) == 4  # the batch arrived twice
     assert "delivered after a lost reply: splunkd may have indexed it twice" in run.log
-    assert "2 delivered, 0 not delivered, 2 possible duplicates" in run.log
+    assert "2 delivered, 0 not delivered, 0 unconfirmed, 2 possible duplicates" in run.log
 
 
 @pytest.mark.parametrize("trouble", ["stall", "reset"])
@@ -126,8 +126,8 @@ def test_undeliverable_events_fail_the_action_and_are_counted(stand_in, payload,
     assert run.code == alert.EXIT_DELIVERY
     assert stand_in.requests == 6  # two batches, three attempts each
     assert "failed 3 times (HTTP 503" in run.log
-    assert "4 risk events, 0 delivered, 4 not delivered" in run.log
-    assert "4 of 4 risk events could not be delivered to index risk (exit code 6)" in run.log
+    assert "4 risk events, 0 delivered, 4 not delivered, 0 unconfirmed" in run.log
+    assert "4 of 4 risk events could not be delivered to index risk (4 not delivered, 0 unconfirmed) (exit code 6)" in run.log
     assert_clean(run)
 
 

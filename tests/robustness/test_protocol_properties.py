@@ -10,6 +10,7 @@ except the documented masking of secrets in process/parent_process; every output
 import csv
 import io
 import json
+import os
 import select
 
 import pytest
@@ -85,15 +86,22 @@ def expected_cell(name, value):
     return value
 
 
+REPORTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "reports",
+                       "robustness")
+
+
 class Search(object):
     """One command process, driven chunk by chunk like one search."""
 
     def __init__(self, args):
+        self.chunks = self.rows = self.secrets = 0
         self.session = CommandSession(timeout=60)
         reply, _ = self.session.getinfo(args)
         assert reply["type"] == "streaming"
 
     def execute(self, body):
+        self.chunks += 1
+        self.secrets += body.count(SECRET.encode())
         reply, out = self.session.execute(body, False)
         # Exactly one reply: nothing else is waiting on the pipe.
         assert not self.session._pending
@@ -117,6 +125,11 @@ def search(request):
     running.args = request.param
     yield running
     assert running.finish() == 0
+    # The figures of this run, for the campaign's results table (scripts/robustness.py).
+    os.makedirs(REPORTS, exist_ok=True)
+    with open(os.path.join(REPORTS, "properties-%s.json" % request.param_index), "w") as handle:
+        json.dump({"options": request.param, "chunks": running.chunks, "rows": running.rows,
+                   "secrets_sent": running.secrets}, handle)
 
 
 @given(tables=st.lists(chunks(), min_size=1, max_size=3))
@@ -125,6 +138,7 @@ def test_every_row_comes_back_unchanged_with_a_valid_contract(search, tables):
     for header, rows in tables:
         columns, cells, body = encode(header, rows)
         reply, out = search.execute(body)
+        search.rows += len(rows)
         assert not [m for m in (reply.get("inspector") or {}).get("messages", []) if m[0] in ("ERROR", "FATAL")]
         parsed = list(csv.reader(io.StringIO(out.decode("utf-8"), newline="")))
         if not rows:

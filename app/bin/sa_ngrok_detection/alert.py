@@ -189,7 +189,8 @@ class Receiver(object):
         )
         self.query = {"index": settings.index, "sourcetype": "stash", "source": source, "host": host}
         self.settings, self.logger, self.sleep = settings, logger, sleep
-        self.delivered = self.failed = self.possible_duplicates = 0
+        # failed: certainly not indexed; unconfirmed: sent, but the reply was lost, so splunkd may have indexed it.
+        self.delivered = self.failed = self.unconfirmed = self.possible_duplicates = 0
 
     def send(self, events_text, count, first_rid):
         """Delivers one batch; returns True when splunkd accepted it."""
@@ -223,7 +224,12 @@ class Receiver(object):
             else:
                 self.logger.error("batch from result %d (%d events) failed %d times (%s); giving up", first_rid,
                                   count, attempt, problem)
-        self.failed += count
+        if reply_lost:
+            self.unconfirmed += count
+            self.logger.error("batch from result %d (%d events) is unconfirmed: a reply was lost, so splunkd may "
+                              "have indexed it", first_rid, count)
+        else:
+            self.failed += count
         return False
 
 
@@ -264,12 +270,13 @@ def run(payload, logger, receiver_factory=Receiver):
     if batch:
         receiver.send(stash_batch(batch), len(batch), batch_first)
 
-    logger.info("sid=%s finished: %d results, %d risk events, %d delivered, %d not delivered, %d possible "
-                "duplicates, %d results without a risk object", sid, rows, events, receiver.delivered,
-                receiver.failed, receiver.possible_duplicates, skipped)
-    if receiver.failed:
-        raise ActionError(EXIT_DELIVERY, "%d of %d risk events could not be delivered to index %s"
-                          % (receiver.failed, events, settings.index))
+    logger.info("sid=%s finished: %d results, %d risk events, %d delivered, %d not delivered, %d unconfirmed, "
+                "%d possible duplicates, %d results without a risk object", sid, rows, events, receiver.delivered,
+                receiver.failed, receiver.unconfirmed, receiver.possible_duplicates, skipped)
+    if receiver.failed or receiver.unconfirmed:
+        raise ActionError(EXIT_DELIVERY, "%d of %d risk events could not be delivered to index %s (%d not "
+                          "delivered, %d unconfirmed)" % (receiver.failed + receiver.unconfirmed, events,
+                                                         settings.index, receiver.failed, receiver.unconfirmed))
     return EXIT_OK
 
 

@@ -1,0 +1,105 @@
+"""The pure core's fuzz targets: each takes raw bytes, exercises one part of the package and checks what must
+always hold. An exception other than the documented ones is a finding.
+
+Used by scripts/fuzz.py (coverage-guided, atheris) and by tests/robustness/test_fuzz_regressions.py, which replays
+every input the fuzzer ever found (tests/robustness/fuzz_regressions/) so that each finding stays fixed.
+The package is imported from the built app (build/SA-ngrok-detection/bin), as every test does.
+"""
+
+import os
+import re
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILT_BIN = os.path.join(ROOT, "build", "SA-ngrok-detection", "bin")
+if BUILT_BIN not in sys.path:
+    sys.path.insert(0, BUILT_BIN)
+
+from sa_ngrok_detection import allowlist, modifiers, ngrok_cmdline, options, redaction, template  # noqa: E402
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_]{12,64}$")
+_LOOKUP_DIR = tempfile.mkdtemp(prefix="ngrok-fuzz-lookups-")
+
+
+def _text(data):
+    return data.decode("utf-8", "replace")
+
+
+def cmdline(data):
+    """parse() never raises and its facts are consistent."""
+    line = _text(data)
+    found = ngrok_cmdline.parse(line)
+    assert isinstance(found, ngrok_cmdline.NgrokInvocation)
+    assert found.target_port == "" or (found.target_port.isdigit() and int(found.target_port) <= 65535)
+    assert found.action.startswith(found.subcommand)
+    assert all(isinstance(word, str) for word in ngrok_cmdline.split_words(line))
+
+
+def redact(data):
+    """A token after any authtoken keyword never survives redaction, whatever surrounds it."""
+    text = _text(data)
+    parts = text.split("\x01", 2)
+    masked = redaction.redact(text)
+    assert isinstance(masked, str)
+    if len(parts) == 3 and _TOKEN.match(parts[1]):
+        prefix, token, suffix = parts[0].replace("\x01", ""), parts[1], parts[2].replace("\x01", "")
+        keyword = ("--authtoken ", "--authtoken=", "NGROK_AUTHTOKEN=", "config add-authtoken ")[len(prefix) % 4]
+        line = prefix + " " + keyword + token + " " + suffix
+        if token not in prefix + " " + suffix:  # else the token is also ordinary text on the line
+            assert token not in redaction.redact(line), line
+
+
+def render(data):
+    """One pass: values are never expanded, whatever they contain."""
+    text = _text(data)
+    template_text, _, value = text.partition("\x01")
+    rendered = template.render(template_text, lambda name: value)
+    expected = "".join(literal + ((value or template.UNKNOWN) if field is not None else "")
+                       for literal, field in template.split_template(template_text))
+    assert rendered == expected
+
+
+def _write(data, name):
+    with open(os.path.join(_LOOKUP_DIR, name), "wb") as handle:
+        handle.write(data)
+
+
+def allowlist_file(data):
+    """Any bytes as the allowlist: never raises; refused entries are reported, never silently kept."""
+    _write(b"dest,user,parent_process_name,process,reason,owner,expires\n" + data, "fuzz_allowlist.csv")
+    table = allowlist.load("fuzz_allowlist.csv", lookups_dir=_LOOKUP_DIR)
+    for entry in table.entries:
+        assert entry.reason and entry.patterns
+        assert not all(pattern.matches_everything for _, pattern in entry.patterns)
+
+
+def modifiers_file(data):
+    """Any bytes as the modifier table: never raises; every kept modifier is valid."""
+    _write(b"modifier,field,patterns,score,reason,enabled\n" + data, "fuzz_modifiers.csv")
+    table = modifiers.load("fuzz_modifiers.csv", lookups_dir=_LOOKUP_DIR)
+    for modifier in table.modifiers:
+        assert -100 <= modifier.score <= 100 and modifier.reason and modifier.patterns
+
+
+def option_values(data):
+    """validate() either accepts or raises OptionError, never anything else."""
+    text = _text(data)
+    names = options.OPTION_NAMES
+    given = {names[index % len(names)]: part for index, part in enumerate(text.split("\x01")[:len(names)])}
+    try:
+        settings = options.validate(given)
+    except options.OptionError:
+        return
+    assert 0 <= settings.impact <= 100 and 0 <= settings.confidence <= 100
+    assert settings.allowlist is None or "/" not in settings.allowlist and ".." not in settings.allowlist
+
+
+TARGETS = {
+    "cmdline": cmdline,
+    "redact": redact,
+    "render": render,
+    "allowlist": allowlist_file,
+    "modifiers": modifiers_file,
+    "options": option_values,
+}

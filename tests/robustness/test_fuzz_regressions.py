@@ -1,0 +1,44 @@
+"""Every input the coverage-guided fuzzer (scripts/fuzz.py) ever flagged, replayed through its target, plus seeds:
+a finding, once fixed, stays fixed."""
+
+import glob
+import os
+
+import pytest
+
+import fuzz_targets
+
+FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_regressions")
+FINDINGS = sorted(glob.glob(os.path.join(FOLDER, "*-*")))
+SEEDS = {
+    "cmdline": [b"ngrok tcp 22", b"sudo -u www /tmp/.x tcp 22; rm x", b"sh -c \"ngrok http 80\"", b"\xff\xfe", b""],
+    "redact": [b"a\x01Abcdefghijkl123\x01z", b"\x01HHHHHHHHHHHHH\x01HHHHHHH\x01HHHHHHH\x01", b"--authtoken \"x"],
+    "render": [b"$a$ $b $$ $c.d$\x01$x$", b"\x01", b"$$$$"],
+    "allowlist": [b",,,,r,,\n*,*,*,*,r,,\nh,,,,r,,2099-13-40\n\"open", b"\x00", b"\xff\n"],
+    "modifiers": [b"m,dest,x,5,r,true\nm,dest,x,500,r,true\n", b"a,b\n", b"\"\n"],
+    "options": [b"101\x01-1\x01\x01maybe\x01../x.csv\x01keep\x012", b"50\x01100"],
+}
+
+
+@pytest.mark.parametrize("path", FINDINGS, ids=[os.path.basename(path) for path in FINDINGS])
+def test_fuzzer_findings_stay_fixed(path):
+    target = os.path.basename(path).split("-", 1)[0]
+    with open(path, "rb") as handle:
+        fuzz_targets.TARGETS[target](handle.read())
+
+
+@pytest.mark.parametrize("target, seed", [(name, seed) for name, seeds in SEEDS.items() for seed in seeds])
+def test_targets_hold_on_their_seeds(target, seed):
+    fuzz_targets.TARGETS[target](seed)
+
+
+def test_the_redaction_oracle_can_fail():
+    """The oracle itself is sound: a redactor that masked nothing would be caught."""
+    from sa_ngrok_detection import redaction
+    original = redaction.redact
+    redaction.redact = lambda text: text
+    try:
+        with pytest.raises(AssertionError):
+            fuzz_targets.redact(b"a\x01Abcdefghijkl123\x01z")
+    finally:
+        redaction.redact = original
