@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 VERSION = $(shell $(PY) -c "import sys; sys.path.insert(0, 'scripts'); import build; print(build.app_version())")
 
-.PHONY: all venv package demo test appinspect bench fuzz robustness robustness-long clean
+.PHONY: all venv package demo test test-splunk appinspect bench fuzz robustness robustness-long clean
 
 all: package
 
@@ -24,9 +24,15 @@ package: $(READY)
 demo: package
 	$(PY) scripts/ngrokscore_local.py samples/ngrok_detections.csv allowlist=ngrok_allowlist_example.csv
 
-# Unit, protocol (Python 3.11, and 3.9/3.13 where installed) and package tests, AppInspect included.
+# Unit, protocol (Python 3.11, and 3.9/3.13 where installed), alert action, robustness and package tests,
+# AppInspect included. The integration tests (marker splunk) need a real Splunk: make test-splunk.
 test: package
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not splunk"
+
+# Integration tests in a real Splunk: Docker (splunk/splunk, SPLUNK_IMAGE) or an existing one (SPLUNK_HOST).
+# Settings are environment variables or make arguments, e.g. make test-splunk SPLUNK_IMAGE=splunk/splunk:10.0.2
+test-splunk: package
+	$(PY) -m pytest tests/integration -rs
 
 appinspect: package
 	$(PY) -m pytest tests/package -k appinspect

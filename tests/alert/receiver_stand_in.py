@@ -70,6 +70,12 @@ class StandIn(object):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
                 url = urlsplit(self.path)
                 record = (url.path, {k: v[0] for k, v in parse_qs(url.query).items()}, dict(self.headers), body)
+                if what == "garbage":  # not HTTP at all
+                    with stand_in.lock:
+                        stand_in.accepted.append(record)
+                    self.wfile.write(b"HTTP/1.1 2OO OK\r\n\r\n")
+                    self.close_connection = True
+                    return
                 if what == "stall":
                     time.sleep(3)
                     self.close_connection = True

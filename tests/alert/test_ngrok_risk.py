@@ -124,8 +124,8 @@ def test_undeliverable_events_fail_the_action_and_are_counted(stand_in, payload,
     rows = [SCORED, dict(SCORED, dest="web-prod-04")]
     run = run_action(payload(rows, batch_size="2"))
     assert run.code == alert.EXIT_DELIVERY
-    assert stand_in.requests == 6  # two batches, three attempts each
-    assert "failed 3 times (HTTP 503" in run.log
+    assert stand_in.requests == 4  # three attempts for the first batch, then one per batch: splunkd is unwell
+    assert "failed 3 time(s) (HTTP 503" in run.log and "later batches get one attempt each" in run.log
     assert "4 risk events, 0 delivered, 4 not delivered, 0 unconfirmed" in run.log
     assert "4 of 4 risk events could not be delivered to index risk (4 not delivered, 0 unconfirmed) (exit code 6)" in run.log
     assert_clean(run)
@@ -139,7 +139,7 @@ def test_a_refusal_is_not_retried(stand_in, payload, run_action):
 
 
 def test_partial_failure_delivers_the_rest(stand_in, payload, run_action):
-    stand_in.plan = lambda number: 500 if number in (1, 2, 3) else "ok"
+    stand_in.plan = lambda number: 500 if number in (1, 2, 3) else "ok"  # the first batch fails three times
     rows = [dict(SCORED, dest="h%d" % i, user="") for i in range(4)]
     run = run_action(payload(rows, batch_size="2"))
     assert run.code == alert.EXIT_DELIVERY
@@ -204,3 +204,56 @@ def test_corrupt_results_files(stand_in, payload, run_action, tmp_path, damage):
     run = run_action(good)
     assert run.code == alert.EXIT_RESULTS, run.log
     assert "results file" in run.log and "Traceback" not in run.log
+
+
+def test_a_damaged_results_file_still_delivers_what_was_read_and_reports(stand_in, payload, run_action):
+    job = payload([SCORED])
+    with gzip.open(job["results_file"], "wb") as handle:
+        handle.write(b"dest,user,risk_score\r\nh1,u1,90\r\nh2,u2,80\r\nh3,u3,70\r\nh4,u4\r\n")
+    run = run_action(job)
+    assert run.code == alert.EXIT_RESULTS
+    assert [fields_of(e)["risk_object"] for e in stand_in.events()] == ["h1", "u1", "h2", "u2", "h3", "u3"]
+    assert "3 results, 6 risk events, 6 delivered, 0 not delivered" in run.log
+
+
+def test_a_row_with_thousands_of_risk_objects_is_batched_per_event(stand_in, payload, run_action):
+    row = dict(SCORED, dest=["h%d" % i for i in range(3000)])
+    run = run_action(payload([row], batch_size="500"))
+    assert run.code == 0
+    assert len(stand_in.events()) == 3001 and len(stand_in.accepted) == 7
+    assert max(len(body) for _, _, _, body in stand_in.accepted) < 2 * 1024 * 1024
+
+
+def test_a_bad_http_reply_is_retried_not_a_crash(stand_in, payload, run_action):
+    stand_in.plan = lambda number: "garbage" if number == 1 else "ok"
+    run = run_action(payload([SCORED]))
+    assert run.code == 0 and "Traceback" not in run.log
+    assert "possible duplicates" in run.log and len(stand_in.accepted) == 2
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"session_key": SESSION_KEY + "\n"}, "session_key is not a session key"),
+    ({"server_uri": "https://127.0.0.1:99999"}, "is not an http(s) URL"),
+])
+def test_payload_values_are_checked_before_use(payload, run_action, change, problem):
+    run = run_action(dict(payload([SCORED]), **change))
+    assert run.code == alert.EXIT_PAYLOAD and problem in run.log
+    assert SESSION_KEY not in run.log + run.stderr
+
+
+def test_a_traceback_never_carries_the_session_key():
+    import logging
+    from sa_ngrok_detection.alert import make_logger
+    logger = make_logger(None)
+    logger.secret_filter.secrets.append(SESSION_KEY)
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(handler.format(record) if False else record)
+    logger.addHandler(handler)
+    try:
+        raise ValueError("Invalid header value b'Splunk %s'" % SESSION_KEY)
+    except ValueError:
+        logger.exception("delivery failed")
+    logger.removeHandler(handler)
+    text = records[-1].getMessage()
+    assert "Invalid header value" in text and SESSION_KEY not in text and "********" in text

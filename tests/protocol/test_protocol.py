@@ -526,3 +526,49 @@ def test_csv_helpers_round_trip():
     parsed = list(csv.reader(io.StringIO(body.decode())))
     assert parsed[0] == ["a", "__mv_a", "b"]
     assert parsed[1] == ["x$\ny", "$x$$$;$y$", "z\nw"]
+
+
+def test_nul_characters_survive_on_every_python(python):
+    body = b'dest,process\r\nh1,"ngrok tcp 22\x00x"\r\nh2,ngrok tcp 23\r\n'
+    result = run(bodies=[body], python=python)
+    assert result.exit_code == 0 and errors_of(result) == []
+    assert [row["process"] for row in result.rows] == ["ngrok tcp 22\x00x", "ngrok tcp 23"]
+
+
+def test_raw_events_use_the_image_name_for_modifiers_and_the_allowlist(app_copy):
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + ",,apache2,,web server tunnel,,\n")
+    event = {"Computer": "srv1", "User": "www-data", "Image": "/usr/local/bin/ngrok",
+             "ParentImage": "/usr/sbin/apache2", "CommandLine": "ngrok tcp 22"}
+    [out] = run([event], app_dir=str(app_copy)).rows
+    assert out["risk_score"] == "100" and "started by a web server, script interpreter or scheduler" in reasons(out)
+    assert (out["allowlisted"], out["allowlist_reason"]) == ("true", "web server tunnel")
+
+
+def test_message_tokens_may_name_every_output_field():
+    args = ["message=$mitre_technique_id$|$mitre_tactic$|$detection_id$|$analytic_story$|$kill_chain_phase$"]
+    [out] = run([detection_row()], args).rows
+    assert out["risk_message"] == ("T1572, T1090, T1102|Command And Control|bc84d574-708c-467d-b78a-4c1e20171f97|"
+                                   "Reverse Network Proxy|Command and Control")
+
+
+def test_a_secret_split_across_multivalue_process_values_is_masked():
+    row = detection_row(process=["ngrok tcp 22 --authtoken", "2abcSECRETtoken"])
+    [out] = run([row], ["message=cmd $process$"]).rows
+    assert out["process"] == ["ngrok tcp 22 --authtoken", "********"]
+    assert "2abcSECRETtoken" not in out["risk_message"]
+
+
+def test_every_value_of_a_multivalue_process_and_every_ngrok_command_is_scored():
+    rows = [detection_row(process=["ngrok version", "ngrok tcp 22"], parent_process_name="bash", user="kim"),
+            detection_row(process="ngrok http 3000 & ngrok tcp 22", parent_process_name="bash", user="kim"),
+            detection_row(process="ngrok tcp 22 --help=false", parent_process_name="bash", user="kim")]
+    out = run(rows).rows
+    assert ["tunnel exposes a remote-admin port" in reasons(row) for row in out] == [True, True, True]
+    assert out[2]["ngrok_subcommand"] == "tcp"
+
+
+def test_the_same_text_as_a_value_and_as_a_multivalue_column_is_redacted_right():
+    encoded = "$ngrok --authtoken S1$;$ngrok tcp 22$"
+    body = ("dest,process,__mv_process\r\nA,%s,\r\nB,\"x\ny\",%s\r\n" % (encoded, encoded)).encode()
+    out = run(bodies=[body]).rows
+    assert out[1]["process"] == ["ngrok --authtoken ********", "ngrok tcp 22"]

@@ -40,13 +40,13 @@ def test_output_header_adds_every_output_field_once_before_the_input_columns():
 
 def test_each_command_line_is_parsed_once_however_many_rows_share_it(monkeypatch):
     calls = []
-    real = enrich.parse
+    real = enrich.parse_all
 
     def counting(command_line):
         calls.append(command_line)
         return real(command_line)
 
-    monkeypatch.setattr(enrich, "parse", counting)
+    monkeypatch.setattr(enrich, "parse_all", counting)
     worker = enricher()
     rows = [["%d" % i, "h%d" % (i % 7), "u", "bash", "ngrok", "ngrok tcp %d" % (22 + 2 * (i % 2)), str(100 + i)]
             for i in range(1000)]
@@ -67,14 +67,14 @@ def test_the_cache_key_covers_fields_the_message_uses():
 
 def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
     worker = enricher()
-    real = enrich.parse
+    real = enrich.parse_all
 
     def broken(command_line):
         if "boom" in command_line:
             raise RuntimeError("simulated bug")
         return real(command_line)
 
-    monkeypatch.setattr(enrich, "parse", broken)
+    monkeypatch.setattr(enrich, "parse_all", broken)
     rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "1"],
             ["2", "h", "u", "bash", "ngrok", "ngrok boom --authtoken SECRET", "2"],
             ["3", "h", "u", "bash", "ngrok", "ngrok http 80", "3"]]
@@ -106,3 +106,12 @@ def test_drop_removes_only_allowlisted_rows(lookups_dir, drop, expected):
     rows = [["1", "h1", "u", "bash", "ngrok", "ngrok tcp 22", "1"], ["2", "h2", "u", "bash", "ngrok", "x", "2"]]
     header, out = process(worker, HEADER, rows)
     assert [row["_time"] for row in as_dicts(header, out)] == expected
+
+
+def test_memory_stays_bounded_when_every_chunk_has_a_new_header():
+    worker = enricher()
+    for number in range(20):
+        header = HEADER + ["extra_%d" % number]
+        process(worker, header, [["1", "h%d" % i, "u", "bash", "ngrok", "ngrok tcp 22", str(i), "x"]
+                                 for i in range(50)])
+    assert len(worker._plans) <= enrich._PLAN_LIMIT

@@ -187,17 +187,24 @@ def test_no_false_positive(text):
         "ngrok config add-api-key -h",
         "ngrok authtoken --help",
         "ngrok tcp 22 --authtoken --log stdout",
-        "ngrok tcp 22 --basic-auth=--x",
     ],
 )
 def test_flag_values_are_not_masked(text):
     assert redact(text) == text
 
 
-def test_value_stops_at_shell_operators():
-    assert redact("ngrok --authtoken X1;ls") == "ngrok --authtoken %s;ls" % M
-    assert redact("ngrok --authtoken X1&") == "ngrok --authtoken %s&" % M
-    assert redact("ngrok --authtoken X1|tee") == "ngrok --authtoken %s|tee" % M
+def test_a_value_written_with_equals_is_masked_even_when_it_looks_like_a_flag():
+    # pflag takes whatever follows "=" as the value.
+    assert redact("ngrok tcp 22 --basic-auth=--x") == "ngrok tcp 22 --basic-auth=%s" % M
+    assert redact("ngrok http 80 --basic-auth -admin:S3cr3t") == "ngrok http 80 --basic-auth %s" % M
+
+
+def test_value_runs_to_whitespace_shell_characters_included():
+    # Sysmon logs argv joined with spaces, unquoted: a password may hold ; & | < >. Over-masking beats a leak.
+    assert redact("ngrok --authtoken X1;ls") == "ngrok --authtoken %s" % M
+    assert redact("ngrok --authtoken X1&") == "ngrok --authtoken %s" % M
+    assert redact("ngrok http 80 --basic-auth admin:Pa55;w0rd") == "ngrok http 80 --basic-auth %s" % M
+    assert redact("ngrok http 80 --basic-auth admin:a&b|c>d x") == "ngrok http 80 --basic-auth %s x" % M
 
 
 def test_comma_and_equals_inside_the_value_are_masked_too():

@@ -16,7 +16,7 @@ to ``$SPLUNK_HOME/var/log/splunk/ngrok_risk_modalert.log`` and stderr. The sessi
 
 import csv
 import gzip
-import io
+import http.client
 import json
 import logging
 import os
@@ -42,8 +42,9 @@ EXIT_INTERNAL = 7  # a bug
 ACTION = "ngrok_risk"
 LOG_FILE = ACTION + "_modalert.log"
 DEFAULTS = {"index": "risk", "default_score": "50", "batch_size": "500", "max_attempts": "5", "timeout": "30",
-            "backoff_ms": "500", "verbose": "false"}
+            "backoff_ms": "500", "max_seconds": "480", "verbose": "false"}
 _INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+_SESSION_KEY = re.compile(r"^[\x21-\x7e]{1,4096}\Z")
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -62,10 +63,13 @@ class _SecretFilter(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "********")
-            record.msg, record.args = message, None
+        if record.exc_info:
+            # A traceback may quote the key (an exception about a header, say): format it here, masked.
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = record.exc_text = None
+        for secret in self.secrets:
+            message = message.replace(secret, "********")
+        record.msg, record.args = message, None
         return True
 
 
@@ -108,6 +112,7 @@ class Settings(object):
         self.max_attempts = _whole_number("max_attempts", values["max_attempts"], 1, 20)
         self.timeout = _whole_number("timeout", values["timeout"], 1, 600)
         self.backoff = _whole_number("backoff_ms", values["backoff_ms"], 0, 60000) / 1000.0
+        self.max_seconds = _whole_number("max_seconds", values["max_seconds"], 10, 3600)
         verbose = parse_bool(values["verbose"])
         if verbose is None:
             raise ActionError(EXIT_PARAMETER, "param.verbose=%r is not true or false" % values["verbose"])
@@ -136,8 +141,14 @@ def read_payload(stream):
     if not isinstance(payload.get("configuration", {}), dict):
         raise ActionError(EXIT_PAYLOAD, "the payload's configuration is not an object")
     parts = urlsplit(str(payload["server_uri"]))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ActionError(EXIT_PAYLOAD, "the payload's server_uri %r is not an http(s) URL" % payload["server_uri"])
+    if not isinstance(payload["session_key"], str) or not _SESSION_KEY.match(payload["session_key"]):
+        raise ActionError(EXIT_PAYLOAD, "the payload's session_key is not a session key (printable, no spaces)")
     return payload
 
 
@@ -191,11 +202,16 @@ class Receiver(object):
         self.settings, self.logger, self.sleep = settings, logger, sleep
         # failed: certainly not indexed; unconfirmed: sent, but the reply was lost, so splunkd may have indexed it.
         self.delivered = self.failed = self.unconfirmed = self.possible_duplicates = 0
+        # Once a batch has used up its attempts, splunkd is unwell: later batches get one attempt each, so that
+        # the run ends, and reports, well within the alert's maxtime.
+        self.degraded = False
+        self.deadline = time.monotonic() + settings.max_seconds
 
     def send(self, events_text, count, first_rid):
         """Delivers one batch; returns True when splunkd accepted it."""
         reply_lost = False
-        for attempt in range(1, self.settings.max_attempts + 1):
+        attempts = 1 if self.degraded or time.monotonic() > self.deadline else self.settings.max_attempts
+        for attempt in range(1, attempts + 1):
             try:
                 self.context.post("/services/receivers/simple", body=events_text, **self.query)
             except self.binding.HTTPError as error:
@@ -205,7 +221,7 @@ class Receiver(object):
                     self.logger.error("batch from result %d (%d events) refused by splunkd: %s; not retried",
                                       first_rid, count, problem)
                     break
-            except (socket.timeout, ConnectionError, OSError) as error:
+            except (socket.timeout, ConnectionError, OSError, http.client.HTTPException) as error:
                 # Refused: nothing was sent. Anything else may have been received before the reply was lost.
                 reply_lost = reply_lost or not isinstance(error, ConnectionRefusedError)
                 problem = "%s: %s" % (type(error).__name__, error)
@@ -216,14 +232,17 @@ class Receiver(object):
                     self.logger.warning("batch from result %d (%d events) delivered after a lost reply: splunkd may "
                                         "have indexed it twice", first_rid, count)
                 return True
-            if attempt < self.settings.max_attempts:
-                delay = min(60.0, self.settings.backoff * 2 ** (attempt - 1))
+            delay = min(60.0, self.settings.backoff * 2 ** (attempt - 1))
+            if attempt < attempts and time.monotonic() + delay < self.deadline:
                 self.logger.warning("batch from result %d (%d events) attempt %d/%d failed (%s); retrying in %.1f s",
-                                    first_rid, count, attempt, self.settings.max_attempts, problem, delay)
+                                    first_rid, count, attempt, attempts, problem, delay)
                 self.sleep(delay)
             else:
-                self.logger.error("batch from result %d (%d events) failed %d times (%s); giving up", first_rid,
-                                  count, attempt, problem)
+                self.logger.error("batch from result %d (%d events) failed %d time(s) (%s); giving up%s", first_rid,
+                                  count, attempt, problem, "" if self.degraded else
+                                  "; later batches get one attempt each")
+                self.degraded = True
+                break
         if reply_lost:
             self.unconfirmed += count
             self.logger.error("batch from result %d (%d events) is unconfirmed: a reply was lost, so splunkd may "
@@ -251,28 +270,30 @@ def run(payload, logger, receiver_factory=Receiver):
     rows = skipped = events = 0
     batch, batch_first = [], 0
     now = time.time()
-    for rid, row in enumerate(read_results(str(payload["results_file"]))):
-        rows += 1
-        row_events = builder.events(row, rid)
-        if not row_events:
-            skipped += 1
-            if skipped <= 10 or settings.verbose:
-                logger.warning("result %d has neither dest nor user: no risk object, no risk event", rid)
-            continue
-        if not batch:
-            batch_first = rid
-        for event in row_events:
-            batch.append(stash_text(event, now))
-        events += len(row_events)
-        if len(batch) >= settings.batch_size:
+    try:
+        for rid, row in enumerate(read_results(str(payload["results_file"]))):
+            rows += 1
+            row_events = builder.events(row, rid)
+            if not row_events:
+                skipped += 1
+                if skipped <= 10 or settings.verbose:
+                    logger.warning("result %d has neither dest nor user: no risk object, no risk event", rid)
+                continue
+            for event in row_events:
+                if not batch:
+                    batch_first = rid
+                batch.append(stash_text(event, now))
+                events += 1
+                if len(batch) >= settings.batch_size:
+                    receiver.send(stash_batch(batch), len(batch), batch_first)
+                    batch = []
+    finally:
+        # Also when the results file turns out damaged: what was read is delivered, and the summary says so.
+        if batch:
             receiver.send(stash_batch(batch), len(batch), batch_first)
-            batch = []
-    if batch:
-        receiver.send(stash_batch(batch), len(batch), batch_first)
-
-    logger.info("sid=%s finished: %d results, %d risk events, %d delivered, %d not delivered, %d unconfirmed, "
-                "%d possible duplicates, %d results without a risk object", sid, rows, events, receiver.delivered,
-                receiver.failed, receiver.unconfirmed, receiver.possible_duplicates, skipped)
+        logger.info("sid=%s finished: %d results, %d risk events, %d delivered, %d not delivered, %d unconfirmed, "
+                    "%d possible duplicates, %d results without a risk object", sid, rows, events,
+                    receiver.delivered, receiver.failed, receiver.unconfirmed, receiver.possible_duplicates, skipped)
     if receiver.failed or receiver.unconfirmed:
         raise ActionError(EXIT_DELIVERY, "%d of %d risk events could not be delivered to index %s (%d not "
                           "delivered, %d unconfirmed)" % (receiver.failed + receiver.unconfirmed, events,

@@ -58,6 +58,14 @@ class _LengthCheckingReader(object):
         return self.stream.readline(*args)
 
 
+def _free_character(text):
+    """A private-use character that does not occur in ``text``."""
+    for code in range(0xE000, 0xF900):
+        if chr(code) not in text:
+            return chr(code)
+    raise RuntimeError("a chunk holds NUL and every private-use character")
+
+
 def _literal(text):
     """splunklib formats message text with str.format: keep braces from field values literal."""
     return text.replace("{", "{{").replace("}", "}}")
@@ -129,14 +137,24 @@ class NgrokScoreCommand(StreamingCommand):
             writer.write_message(level, _literal(text))
         self._pending_messages = ()
 
+        # Python 3.9's csv module (Splunk 9.x) refuses NUL characters: stand a free character in for them, and put
+        # them back in the reply.
+        stand_in = _free_character(body) if "\0" in body else None
+        if stand_in is not None:
+            body = body.replace("\0", stand_in)
         reader = csv.reader(io.StringIO(body), dialect=SplunkCsv)
         header = next(reader, None)
         if not header:
             return
         enricher = self.enricher
         failed_before = enricher.failed_rows
-        # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
-        writer._pending_record_count += enricher.write(header, reader, writer._buffer)
+        if stand_in is None:
+            # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
+            writer._pending_record_count += enricher.write(header, reader, writer._buffer)
+        else:
+            reply = io.StringIO()
+            writer._pending_record_count += enricher.write(header, reader, reply)
+            writer._buffer.write(reply.getvalue().replace(stand_in, "\0"))
         if enricher.failed_rows > failed_before:
             writer.write_message("WARN", _literal(
                 "ngrokscore: %d result(s) kept their base score because scoring failed (%s); please report this"

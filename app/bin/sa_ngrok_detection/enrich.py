@@ -17,13 +17,14 @@ import csv
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
-from .fields import ALIASES, REDACTED_FIELDS, Schema, decode_mv, encode_mv
+from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv, encode_mv
 from .modifiers import FACTS
-from .ngrok_cmdline import parse
-from .redaction import MASK, redact
+from .ngrok_cmdline import parse, parse_all
+from .redaction import MASK, redact, redact_values
 from .template import UNKNOWN, split_template
 
 _MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
+_PLAN_LIMIT = 4  # headers remembered at once, each with its memories
 _FALLBACK_REASON = "not scored: internal error in ngrokscore (base score kept)"
 
 _CONSTANT_OUTPUTS = {
@@ -91,6 +92,9 @@ class Enricher(object):
         self.last_failure = None
         self._plans = {}
         self._scores = {}  # bitmask of applied modifiers -> (risk_score, reasons, __mv_ reasons), as CSV cells
+        # Output fields as a message shows them ($mitre_technique_id$ -> "T1572, T1090, T1102").
+        self.constant_message_values = {name: ", ".join(value) if isinstance(value, list) else value
+                                        for name, value in _CONSTANT_OUTPUTS.items()}
 
     def write(self, header, rows, out):
         """Writes the chunk's output (header line, then one line per kept row) to the text stream ``out``.
@@ -101,6 +105,9 @@ class Enricher(object):
         key = tuple(header)
         plan = self._plans.get(key)
         if plan is None:
+            if len(self._plans) >= _PLAN_LIMIT:
+                # Raw-event searches may send a new header on every chunk: keep memory bounded all the same.
+                del self._plans[next(iter(self._plans))]
             plan = self._plans[key] = _Plan(self, header)
         return plan.write(rows, out)
 
@@ -128,6 +135,22 @@ class _Column(object):
         if self.mv_index is not None and row[self.mv_index]:
             return tuple(decode_mv(row[self.mv_index]))
         return row[self.value_index]
+
+
+class _BasenameColumn(_Column):
+    """A name read from the base name of a path column, for raw events that carry Image but no process_name."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        _Column.__init__(self, path.value_index, path.mv_index)
+        self.path = path
+
+    def key(self, row):
+        key = self.path.key(row)
+        if isinstance(key, tuple):
+            return tuple(basename(value) for value in key if value)
+        return basename(key) if key else ""
 
 
 class _CommandLine(object):
@@ -221,8 +244,12 @@ class _Plan(object):
             self.messages = {}
 
     def column(self, field):
+        """How to read a field from a row, or None when the header has none of its columns."""
         found = self.schema.columns_of(field)
-        return _Column(*found[0]) if found else None
+        if found:
+            return _Column(*found[0])
+        path = self.column(NAME_FROM_PATH[field]) if field in NAME_FROM_PATH else None
+        return _BasenameColumn(path) if path is not None else None
 
     def _place(self, position, text):
         if position >= self.width:
@@ -241,9 +268,9 @@ class _Plan(object):
             if len(row) != width:
                 row = (row + [""] * width)[:width]
             try:
-                cells, allowlisted = self.outcome(row)
                 if redacting:
-                    self.redact_row(row)
+                    self.redact_row(row)  # first, so that the message is built from masked values
+                cells, allowlisted = self.outcome(row)
             except Exception as error:  # a bug must cost one row's extras, never the chunk or the detection
                 cells, allowlisted = self.fallback(row, error)
             if allowlisted and drop:
@@ -303,9 +330,9 @@ class _Plan(object):
 
         outputs = None
         if self.message_uses_outputs:
-            outputs = {"risk_score": score, "risk_reasons": reasons_text, "ngrok_subcommand": command_line.subcommand,
-                       "ngrok_target": command_line.target, "allowlisted": allowlisted,
-                       "allowlist_reason": entry.reason if entry is not None else ""}
+            outputs = dict(self.enricher.constant_message_values, risk_score=score, risk_reasons=reasons_text,
+                           ngrok_subcommand=command_line.subcommand, ngrok_target=command_line.target,
+                           allowlisted=allowlisted, allowlist_reason=entry.reason if entry is not None else "")
         if self.message_columns is not None:
             key = tuple([column.key(row) for column in self.message_columns])
             message_cell = self.messages.get(key)
@@ -321,22 +348,26 @@ class _Plan(object):
                self.process_path.key(row) if self.process_path is not None else "")
         found = self.command_lines.get(key)
         if found is None:
-            process_values = values_of_key(key[0])
-            invocation = parse(process_values[0] if process_values else "")
+            # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
+            invocations = [invocation for value in values_of_key(key[0]) for invocation in parse_all(value)]
+            if not invocations:
+                invocations = [parse("")]
             facts = {
-                "ngrok_subcommand": [invocation.subcommand],
-                "ngrok_action": [invocation.action],
-                "ngrok_target": [invocation.target],
-                "ngrok_target_port": [invocation.target_port],
-                "ngrok_arguments": [invocation.arguments],
-                "ngrok_paths": list(invocation.paths) + values_of_key(key[1]),
-                "ngrok_authtoken_present": ["true" if invocation.has_authtoken else "false"],
+                "ngrok_subcommand": [invocation.subcommand for invocation in invocations],
+                "ngrok_action": [invocation.action for invocation in invocations],
+                "ngrok_target": [invocation.target for invocation in invocations],
+                "ngrok_target_port": [invocation.target_port for invocation in invocations],
+                "ngrok_arguments": [invocation.arguments for invocation in invocations],
+                "ngrok_paths": [path for invocation in invocations for path in invocation.paths]
+                + values_of_key(key[1]),
+                "ngrok_authtoken_present": ["true" if any(i.has_authtoken for i in invocations) else "false"],
             }
             mask = 0
             for bit, modifier in self.fact_modifiers:
                 if modifier.applies([value.lower() for value in facts[modifier.field] if value]):
                     mask |= 1 << bit
-            found = _remember(self.command_lines, key, _CommandLine(mask, invocation.subcommand, invocation.target))
+            first = invocations[0]
+            found = _remember(self.command_lines, key, _CommandLine(mask, first.subcommand, first.target))
         return found
 
     def redact_row(self, row):
@@ -345,14 +376,16 @@ class _Plan(object):
             original = row[index]
             if not original:
                 continue
-            masked = memory.get(original)
+            key = (is_mv, original)
+            masked = memory.get(key)
             if masked is None:
                 if is_mv:
-                    # Mask inside each value, then re-encode, so the multivalue structure survives.
-                    masked = encode_mv([redact(value) for value in decode_mv(original)])
+                    # Mask the values together (a secret may follow its keyword in the next value), then re-encode,
+                    # so the multivalue structure survives.
+                    masked = encode_mv(redact_values(decode_mv(original)))
                 else:
                     masked = redact(original)
-                _remember(memory, original, masked)
+                _remember(memory, key, masked)
             row[index] = masked
 
     def allowlist_entry(self, row):

@@ -25,7 +25,7 @@ ALIASES = {
     "parent_process_id": ("parent_process_id", "Processes.parent_process_id", "ParentProcessId"),
 }
 # A missing name is read from the base name of this path field.
-_NAME_FROM_PATH = {"process_name": "process_path", "parent_process_name": "parent_process_path"}
+NAME_FROM_PATH = {"process_name": "process_path", "parent_process_name": "parent_process_path"}
 
 # Fields whose secrets are masked in the output, in every column they may arrive in.
 REDACTED_FIELDS = ("process", "parent_process")
@@ -45,7 +45,7 @@ def encode_mv(values):
     return "$" + "$;$".join(value.replace("$", "$$") for value in values) + "$"
 
 
-def _basename(path):
+def basename(path):
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -70,9 +70,9 @@ class Schema(object):
         """A function row -> list of values (empty list when the field is missing or empty)."""
         columns = self.columns_of(field)
         if not columns:
-            if field in _NAME_FROM_PATH:
-                path_reader = self.reader(_NAME_FROM_PATH[field])
-                return lambda row: [_basename(value) for value in path_reader(row) if value]
+            if field in NAME_FROM_PATH:
+                path_reader = self.reader(NAME_FROM_PATH[field])
+                return lambda row: [basename(value) for value in path_reader(row) if value]
             return _no_values
         value_index, mv_index = columns[0]
         if mv_index is None:
@@ -84,18 +84,6 @@ class Schema(object):
             return [row[value_index]] if row[value_index] else []
 
         return read
-
-    def key_columns(self, fields):
-        """Every column index that the values of ``fields`` are read from (for caching per distinct input)."""
-        indexes = set()
-        for field in fields:
-            for value_index, mv_index in self.columns_of(field):
-                indexes.add(value_index)
-                if mv_index is not None:
-                    indexes.add(mv_index)
-            if not self.columns_of(field) and field in _NAME_FROM_PATH:
-                indexes.update(self.key_columns([_NAME_FROM_PATH[field]]))
-        return tuple(sorted(indexes))
 
 
 def _no_values(row):

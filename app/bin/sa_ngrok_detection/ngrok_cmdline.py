@@ -74,6 +74,8 @@ _WORD = re.compile(
 )
 _QUOTED_PART = re.compile(r"""\\(.)|"([^"]*)"?|'([^']*)'?|([^"'\\]+)""", re.DOTALL)
 _OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>].*)$")
+_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
+_TRUE = frozenset(["", "true", "t", "1"])
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SECRET_ENV = re.compile(r"\bNGROK_(?:AUTHTOKEN|API_KEY)\s*=", re.IGNORECASE)
 _PORT_AT_END = re.compile(r":(\d{1,5})(?:/.*)?$", re.ASCII)
@@ -151,12 +153,36 @@ def target_port(target, subcommand):
 
 
 def parse(command_line, _depth=0):
-    """Returns the NgrokInvocation for one command line (a ``str``); EMPTY when there is nothing to read."""
+    """Returns the NgrokInvocation for one command line (a ``str``); EMPTY when there is nothing to read.
+
+    On a compound line (``a; b``, ``a && b``, ``a | b``) this is the first command: see parse_all."""
     if not command_line:
         return EMPTY
     words = split_words(command_line)
-    if not words:
-        return EMPTY
+    return _parse_words(words, command_line, _depth) if words else EMPTY
+
+
+def parse_all(command_line):
+    """Every command of a compound line that runs ngrok (``ngrok http 3000 & ngrok tcp 22`` shows its SSH tunnel
+    too); when none is named ngrok*, the first command, taken as a renamed binary."""
+    if not command_line:
+        return []
+    segments, current = [], []
+    for word in split_words(command_line):
+        if _CONTROL.match(word):
+            segments.append(current)
+            current = []
+        else:
+            current.append(word)
+    segments.append(current)
+    named = [words for words in segments if any(_basename(word).lower().startswith("ngrok")
+                                                and not _ENV_ASSIGNMENT.match(word) for word in words)]
+    # Without any command named ngrok*, the first command is the (renamed) binary.
+    chosen = named or [words for words in segments[:1] if words]
+    return [_parse_words(words, " ".join(words), 0) for words in chosen]
+
+
+def _parse_words(words, command_line, _depth):
     start, inner = _locate_binary(words)
     if inner is not None:
         return parse(inner, _depth + 1) if _depth < 3 else EMPTY
@@ -185,8 +211,8 @@ def parse(command_line, _depth=0):
                 config_paths.extend(path for path in value.split(",") if path)
             elif name in _SECRET_FLAGS:
                 has_secret = True
-            elif name in _INFO_FLAGS and not info_verb:
-                info_verb = _INFO_FLAGS[name]
+            elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
+                info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
             continue
         if not subcommand:
             subcommand = word.lower()

@@ -11,7 +11,7 @@ import re
 import time
 
 from . import detection
-from .redaction import redact
+from .redaction import redact, redact_values
 from .template import render
 
 # Splunk's stash sourcetype breaks events on this line (props.conf [stash] LINE_BREAKER).
@@ -69,11 +69,12 @@ class RiskEventBuilder(object):
             ("annotations.kill_chain_phases", detection.KILL_CHAIN_PHASE),
             ("detection_id", detection.DETECTION_ID),
         ]
-        for field in ("dest", "user", "parent_process_name", "process_name", "process", "ngrok_subcommand",
-                      "ngrok_target", "allowlisted"):
+        # The finding's own fields, for analysts (dest and user are the risk objects: not repeated in every event).
+        for field in ("parent_process_name", "process_name", "process", "ngrok_subcommand", "ngrok_target",
+                      "allowlisted"):
             values = _values(row, field)
             if values:
-                shared.append((field, [redact(value) for value in values] if field == "process" else values))
+                shared.append((field, redact_values(values) if field == "process" else values))
         events = []
         for field, kind in RISK_OBJECTS:
             for value in _values(row, field):

@@ -1,17 +1,18 @@
 """Case-insensitive patterns where ``*`` matches any run of characters and everything else is literal."""
 
-import re
-
-
 class Pattern(object):
-    """One pattern. ``literal`` is the lowercased text when the pattern has no ``*``, else None."""
+    """One pattern. ``literal`` is the lowercased text when the pattern has no ``*``, else None.
 
-    __slots__ = ("text", "literal", "_regex")
+    Matching is linear in the value's length whatever the pattern (no regular expression that could backtrack on
+    a long, attacker-written command line): the parts between stars are found left to right.
+    """
+
+    __slots__ = ("text", "literal", "_parts")
 
     def __init__(self, text):
         self.text = text
         self.literal = None if "*" in text else text.lower()
-        self._regex = None  # compiled on first use: a large allowlist loads fast, and most rows never need it
+        self._parts = None  # split on first use: a large allowlist loads fast, and most rows never need it
 
     @property
     def matches_everything(self):
@@ -22,10 +23,20 @@ class Pattern(object):
         """True when the (already lowercased) value matches."""
         if self.literal is not None:
             return lowered_value == self.literal
-        if self._regex is None:
-            parts = self.text.lower().split("*")
-            self._regex = re.compile(".*".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
-        return self._regex.match(lowered_value) is not None
+        if self._parts is None:
+            self._parts = self.text.lower().split("*")
+        parts = self._parts
+        first, last = parts[0], parts[-1]
+        if len(lowered_value) < len(first) + len(last) or not lowered_value.startswith(first) \
+                or not lowered_value.endswith(last):
+            return False
+        position, end = len(first), len(lowered_value) - len(last)
+        for part in parts[1:-1]:
+            position = lowered_value.find(part, position, end)
+            if position < 0:
+                return False
+            position += len(part)
+        return True
 
     def __repr__(self):
         return "Pattern(%r)" % self.text
