@@ -42,3 +42,9 @@ def test_the_redaction_oracle_can_fail():
             fuzz_targets.redact(b"a\x01Abcdefghijkl123\x01z")
     finally:
         redaction.redact = original
+
+
+def test_campaign_finding_a_secret_in_the_value_after_a_v2_authtoken_verb():
+    """Found by the long Hypothesis campaign: process values ["AUTHTOKEN", "0"] are one command line split in two."""
+    from sa_ngrok_detection.redaction import MASK, redact_values
+    assert redact_values(["AUTHTOKEN", "0"]) == ["AUTHTOKEN", MASK]

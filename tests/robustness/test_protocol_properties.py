@@ -21,7 +21,7 @@ from ngrokscore_local import CommandSession
 
 from sa_ngrok_detection import detection
 from sa_ngrok_detection.fields import ALIASES, decode_mv, encode_mv
-from sa_ngrok_detection.redaction import redact
+from sa_ngrok_detection.redaction import redact, redact_values
 
 OUTPUT_COLUMNS = set(detection.OUTPUT_FIELDS) | {"__mv_" + name for name in detection.OUTPUT_FIELDS}
 REDACTED_NAMES = set(ALIASES["process"]) | set(ALIASES["parent_process"])
@@ -82,7 +82,7 @@ def expected_cell(name, value):
     if name in REDACTED_NAMES:
         return redact(value)
     if name.startswith("__mv_") and name[5:] in REDACTED_NAMES and value:
-        return encode_mv([redact(item) for item in decode_mv(value)])
+        return encode_mv(redact_values(decode_mv(value)))  # masked together: a secret may follow in the next value
     return value
 
 
