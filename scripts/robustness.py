@@ -133,7 +133,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="the long form: more examples, longer fuzzing")
     parser.add_argument("--fuzz-seconds", type=int, help="fuzzing time per target (default 20; long 300)")
+    parser.add_argument("--table-only", metavar="COMMAND",
+                        help="only rewrite docs/robustness.md from reports/robustness/ (after rerunning one part), "
+                             "naming the COMMAND that produced those reports")
     args = parser.parse_args()
+    if args.table_only:
+        with open(os.path.join(REPORTS, "fuzz.json")) as handle:
+            fuzz = json.load(handle)
+        junit = ElementTree.parse(os.path.join(REPORTS, "junit.xml")).getroot()
+        cases = {}
+        for case in junit.iter("testcase"):
+            totals = cases.setdefault(case.get("classname", "").rsplit(".", 1)[-1], [0, 0])
+            totals[0] += 1
+            totals[1] += any(child.tag in ("failure", "error") for child in case)
+        write_table("long" if "--long" in args.table_only else "short", args.table_only, cases, fuzz)
+        return 0
     form = "long" if args.long else "short"
     seconds = args.fuzz_seconds or (300 if args.long else 20)
     for stale in glob.glob(os.path.join(REPORTS, "*.json")):

@@ -202,8 +202,8 @@ class Receiver(object):
         self.settings, self.logger, self.sleep = settings, logger, sleep
         # failed: certainly not indexed; unconfirmed: sent, but the reply was lost, so splunkd may have indexed it.
         self.delivered = self.failed = self.unconfirmed = self.possible_duplicates = 0
-        # Once a batch has used up its attempts, splunkd is unwell: later batches get one attempt each, so that
-        # the run ends, and reports, well within the alert's maxtime.
+        # Once a batch has used up its attempts, splunkd is unwell: later batches get one attempt each until one
+        # gets through, so that an outage ends the run, and its report, well within the alert's maxtime.
         self.degraded = False
         self.deadline = time.monotonic() + settings.max_seconds
 
@@ -227,6 +227,7 @@ class Receiver(object):
                 problem = "%s: %s" % (type(error).__name__, error)
             else:
                 self.delivered += count
+                self.degraded = False  # splunkd answers again: the next failure gets its full attempts
                 if reply_lost:
                     self.possible_duplicates += count
                     self.logger.warning("batch from result %d (%d events) delivered after a lost reply: splunkd may "
