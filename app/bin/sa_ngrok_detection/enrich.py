@@ -153,6 +153,21 @@ class _BasenameColumn(_Column):
         return basename(key) if key else ""
 
 
+class _AbsentColumn(_Column):
+    """A field the header does not have: it reads as empty."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        _Column.__init__(self, None, None)
+
+    def key(self, row):
+        return ""
+
+
+_ABSENT = _AbsentColumn()
+
+
 class _CommandLine(object):
     """What one distinct command line (with its process_path) contributes to a row."""
 
@@ -197,7 +212,6 @@ class _Plan(object):
             if "__mv_" + name in positions:
                 self._place(positions["__mv_" + name], "")  # an earlier multivalue would shadow the new value
         self.varying = [positions[name] for name in _VARYING_COLUMNS]
-        self.fast_layout = all(position >= self.width for position in self.varying)
 
         # Secrets are masked in every column process and parent_process may arrive in, duplicates included.
         self.redacted_indexes = []
@@ -234,22 +248,21 @@ class _Plan(object):
             if field is None or field in detection.OUTPUT_FIELDS:
                 self.message_parts.append((literal, field, None))
             else:
-                self.message_parts.append((literal, field, self.column(field) or schema.reader(field)))
+                self.message_parts.append((literal, field, self.column(field)))
         self.message_uses_outputs = any(field in detection.OUTPUT_FIELDS for _, field in enricher.template)
         # A message made only from columns (the default one) repeats with them: remember it per their values.
         self.message_columns = None
-        if not self.message_uses_outputs and all(isinstance(source, _Column) or field is None
-                                                 for _, field, source in self.message_parts):
+        if not self.message_uses_outputs:
             self.message_columns = [source for _, field, source in self.message_parts if field is not None]
             self.messages = {}
 
     def column(self, field):
-        """How to read a field from a row, or None when the header has none of its columns."""
+        """How to read a field from a row (absent fields read as empty)."""
         found = self.schema.columns_of(field)
         if found:
             return _Column(*found[0])
-        path = self.column(NAME_FROM_PATH[field]) if field in NAME_FROM_PATH else None
-        return _BasenameColumn(path) if path is not None else None
+        path = self.column(NAME_FROM_PATH[field]) if field in NAME_FROM_PATH else _ABSENT
+        return _BasenameColumn(path) if path is not _ABSENT else _ABSENT
 
     def _place(self, position, text):
         if position >= self.width:
@@ -278,13 +291,7 @@ class _Plan(object):
             if not count:
                 write_text(self.header_line + "\r\n")
             count += 1
-            tail = self.tail
-            if self.fast_layout:
-                tail = list(tail)
-                for position, cell in zip(self.varying, cells):
-                    tail[position - width] = cell
-            else:
-                tail = self.overwrite(row, cells)
+            tail = self.layout(row, cells)
             for position, value in self.constant_overwrites:
                 row[position] = value
             if tail:
@@ -292,8 +299,8 @@ class _Plan(object):
             write_cells(row)
         return count
 
-    def overwrite(self, row, cells):
-        """Varying cells for columns the input already had go into the row (as text), the rest into the tail."""
+    def layout(self, row, cells):
+        """The new columns' cells; varying cells for columns the input already had go into the row (as text)."""
         tail = list(self.tail)
         for position, cell in zip(self.varying, cells):
             if position >= self.width:
@@ -307,7 +314,7 @@ class _Plan(object):
         command_line = self.command_line(row)
         mask = command_line.mask
         for column, modifiers, memory in self.field_modifiers:
-            key = column.key(row) if column is not None else ""
+            key = column.key(row)
             bits = memory.get(key)
             if bits is None:
                 lowered = [value.lower() for value in values_of_key(key)]
@@ -344,8 +351,7 @@ class _Plan(object):
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
-        key = (self.process.key(row) if self.process is not None else "",
-               self.process_path.key(row) if self.process_path is not None else "")
+        key = (self.process.key(row), self.process_path.key(row))
         found = self.command_lines.get(key)
         if found is None:
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
@@ -391,7 +397,7 @@ class _Plan(object):
     def allowlist_entry(self, row):
         indexed = []
         for field, column, memory in self.allowlist_index:
-            key = column.key(row) if column is not None else ""
+            key = column.key(row)
             entries = memory.get(key)
             if entries is None:
                 entries = []
@@ -405,8 +411,7 @@ class _Plan(object):
         columns = self.allowlist_columns
 
         def lowered_values_of(field):
-            column = columns[field]
-            return [value.lower() for value in values_of_key(column.key(row))] if column is not None else []
+            return [value.lower() for value in values_of_key(columns[field].key(row))]
 
         return self.allowlist.first_match(candidates, lowered_values_of)
 
@@ -418,11 +423,9 @@ class _Plan(object):
                 continue
             if source is None:
                 value = outputs.get(field, "")
-            elif isinstance(source, _Column):
+            else:
                 key = source.key(row)
                 value = ", ".join(item for item in key if item) if isinstance(key, tuple) else key
-            else:
-                value = ", ".join(item for item in source(row) if item)
             pieces.append(value or UNKNOWN)
         message = "".join(pieces)
         return redact(message) if self.settings.redact else message

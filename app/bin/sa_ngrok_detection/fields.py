@@ -50,7 +50,7 @@ def basename(path):
 
 
 class Schema(object):
-    """Column positions of one table header, and readers of a row's values by field name."""
+    """Column positions of one table header."""
 
     def __init__(self, header):
         self.header = list(header)
@@ -65,26 +65,3 @@ class Schema(object):
             if name in self.position:
                 found.append((self.position[name], self.position.get("__mv_" + name)))
         return found
-
-    def reader(self, field):
-        """A function row -> list of values (empty list when the field is missing or empty)."""
-        columns = self.columns_of(field)
-        if not columns:
-            if field in NAME_FROM_PATH:
-                path_reader = self.reader(NAME_FROM_PATH[field])
-                return lambda row: [basename(value) for value in path_reader(row) if value]
-            return _no_values
-        value_index, mv_index = columns[0]
-        if mv_index is None:
-            return lambda row: [row[value_index]] if row[value_index] else []
-
-        def read(row):
-            if row[mv_index]:
-                return decode_mv(row[mv_index])
-            return [row[value_index]] if row[value_index] else []
-
-        return read
-
-
-def _no_values(row):
-    return []
