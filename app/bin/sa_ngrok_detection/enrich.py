@@ -17,7 +17,8 @@ import csv
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
-from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv, encode_mv
+from .fields import (ALIASES, NAME_FROM_COMMAND_LINE, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv,
+                     encode_mv, is_placeholder, program_name)
 from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
@@ -153,6 +154,43 @@ class _BasenameColumn(_Column):
         return basename(key) if key else ""
 
 
+class _ProgramColumn(_BasenameColumn):
+    """A name read from the program of a command-line column (the parent's, for parent_process_name)."""
+
+    __slots__ = ()
+
+    def key(self, row):
+        key = self.path.key(row)
+        if isinstance(key, tuple):
+            return tuple(program_name(value) for value in key if value)
+        return program_name(key) if key else ""
+
+
+class _NameColumn(_Column):
+    """A name field with fallbacks: the first of its columns whose value is not empty or a placeholder (null, unknown,
+    -, N/A), else the name column's own value. The detection's tstats writes "null" for a missing name, while the
+    v10 search also brings the process paths and the parent's command line."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns):
+        _Column.__init__(self, columns[0].value_index, columns[0].mv_index)
+        self.columns = columns
+
+    def key(self, row):
+        first = None
+        for column in self.columns:
+            key = column.key(row)
+            if isinstance(key, tuple):
+                if any(not is_placeholder(value) for value in key):
+                    return key
+            elif not is_placeholder(key):
+                return key
+            if first is None:
+                first = key
+        return first
+
+
 class _AbsentColumn(_Column):
     """A field the header does not have: it reads as empty."""
 
@@ -257,12 +295,18 @@ class _Plan(object):
             self.messages = {}
 
     def column(self, field):
-        """How to read a field from a row (absent fields read as empty)."""
+        """How to read a field from a row (absent fields read as empty; names fall back as _NameColumn says)."""
         found = self.schema.columns_of(field)
-        if found:
-            return _Column(*found[0])
+        columns = [_Column(*found[0])] if found else []
         path = self.column(NAME_FROM_PATH[field]) if field in NAME_FROM_PATH else _ABSENT
-        return _BasenameColumn(path) if path is not _ABSENT else _ABSENT
+        if path is not _ABSENT:
+            columns.append(_BasenameColumn(path))
+        command_line = self.column(NAME_FROM_COMMAND_LINE[field]) if field in NAME_FROM_COMMAND_LINE else _ABSENT
+        if command_line is not _ABSENT:
+            columns.append(_ProgramColumn(command_line))
+        if not columns:
+            return _ABSENT
+        return columns[0] if len(columns) == 1 else _NameColumn(columns)
 
     def _place(self, position, text):
         if position >= self.width:

@@ -23,10 +23,12 @@ FACTS = {
 }
 
 # Result fields a modifier may test: the CIM Endpoint.Processes fields ngrokscore knows.
+# The detection's search (upstream version 10) groups by the 20 standard fields, all of them here.
 ROW_FIELDS = (
     "dest", "user", "parent_process_name", "parent_process", "parent_process_path", "process_name", "process",
     "process_path", "original_file_name", "process_id", "parent_process_id", "process_current_directory",
-    "user_id", "process_hash", "process_integrity_level",
+    "user_id", "process_hash", "process_integrity_level", "action", "process_exec", "parent_process_exec",
+    "process_guid", "parent_process_guid", "vendor_product",
 )
 
 
