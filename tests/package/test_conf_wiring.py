@@ -233,6 +233,9 @@ def test_the_detection_metadata_has_one_source_of_truth(conf, built_app_dir):
         'index=risk sourcetype=stash detection_id="%s"' % detection.DETECTION_ID
     readme = open(os.path.join(os.path.dirname(os.path.dirname(built_app_dir)), "README.md"), encoding="utf-8").read()
     assert detection.DETECTION_NAME in readme and NOTABLE in readme
+    # The README names the upstream version detection.py follows, and lists the differences from it.
+    assert "version %d (%s)" % (detection.UPSTREAM_VERSION, detection.UPSTREAM_DATE) in readme
+    assert "### Differences from upstream ESCU" in readme
 
 
 @pytest.mark.parametrize("name", [DETECTION, NOTABLE])
