@@ -14,7 +14,9 @@ AUTHOR = "Michael Haag, Splunk"
 # The upstream detection this app follows: Splunk security_content, detections/endpoint/
 # linux_ngrok_reverse_proxy_usage.yml, version 10 of 2026-03-10 (status production, type Anomaly, data source
 # "Sysmon for Linux EventID 1"). Every deliberate difference from it is listed in the README ("Differences from
-# upstream ESCU").
+# upstream ESCU"). Sources: the YAML of version 10 as mirrored at detect.michaelhaag.org/explore/<DETECTION_ID>
+# (version, date, search) and br0k3nlab.com's LoFP page (the same 20-field search); the stored snapshot of
+# splunk/security_content (2024-10-24) still has version 4, the 8-field search.
 UPSTREAM_VERSION = 10
 UPSTREAM_DATE = "2026-03-10"
 UPSTREAM_DEPRECATED = False
