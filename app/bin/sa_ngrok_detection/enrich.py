@@ -17,12 +17,12 @@ import csv
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
-from .fields import (ALIASES, NAME_FROM_COMMAND_LINE, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv,
-                     encode_mv, is_placeholder, program_name)
+from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv, encode_mv
 from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
 from .template import UNKNOWN, split_template
+from .fields import NAME_FROM_COMMAND_LINE, is_placeholder, program_name  # name fallbacks (_NameColumn)
 
 _MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
 _PLAN_LIMIT = 4  # headers remembered at once, each with its memories
