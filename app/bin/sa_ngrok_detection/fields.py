@@ -63,8 +63,14 @@ def is_placeholder(value):
 
 def program_name(command_line):
     """The base name of a command line's program: ``/usr/bin/python3 -c x`` -> ``python3``."""
-    words = command_line.strip().split(None, 1)
-    return basename(words[0].strip("\"'")) if words else ""
+    text = command_line.strip()
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        program = text[1:end] if end > 0 else text[1:]
+    else:
+        words = text.split(None, 1)
+        program = words[0] if words else ""
+    return basename(program)
 
 
 class Schema(object):
