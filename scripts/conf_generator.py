@@ -128,9 +128,10 @@ def generated_keys(app_dir):
         '| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`'
     )
     detection_drilldowns = [
+        # Narrowed after the tstats, as upstream does: the tstats fills a missing user or host with "null", which a
+        # where clause on the data model field would not match.
         drilldown('View the detection results for - "$user$" and "$dest$"',
-                  portable("%s | %s" % (d.tstats_search('Processes.user="$user$" Processes.dest="$dest$"'),
-                                        d.SCORING_STAGE))),
+                  portable('%s | search user="$user$" dest="$dest$" | %s' % (d.tstats_search(), d.SCORING_STAGE))),
         drilldown('View risk events for the last 7 days for - "$user$" and "$dest$"', portable(risk_history)),
     ]
     rule_drilldowns = [

@@ -312,8 +312,8 @@ def test_the_detection_drilldowns(conf):
     results, risk = found.values()
     # The detection's own search, macros written out, narrowed to the user and host of the finding.
     assert results.startswith("| tstats summariesonly=false allow_old_summaries=true fillnull_value=null count ")
-    assert 'Processes.user="$user$" Processes.dest="$dest$"' in results
-    assert "| rename Processes.* AS * |" in results and "| ngrokscore on_allowlist=drop" in results
+    assert results.endswith('ctime(lastTime) | search user="$user$" dest="$dest$" | ngrokscore on_allowlist=drop')
+    assert "| rename Processes.* AS * |" in results
     assert "earliest=-7d@d latest=now" in risk and 'risk_object IN ("$user$", "$dest$")' in risk
     assert re.search(r"\| dedup risk_event_id keepempty=true \| stats ", risk)
 
