@@ -124,3 +124,166 @@ def risk_settings():
     score = base_score(DEFAULT_IMPACT, DEFAULT_CONFIDENCE)
     return ([{"risk_object_field": field, "risk_object_type": kind, "risk_score": score} for field, kind in RISK_OBJECTS]
             + [{"threat_object_field": field, "threat_object_type": field} for field in THREAT_OBJECTS])
+
+
+# -- Beyond the upstream search (issue 12) ------------------------------------------------------------------------
+# Three searches of the app's own, next to the upstream one: an extended variant of it that covers every tunnel verb
+# and v3 form, one for a renamed or relocated ngrok agent, and ngrok's domains on the network (DNS, and network
+# traffic where DNS is not collected). They share the upstream detection's MITRE mapping and analytic story, score
+# with ngrokscore, and write risk events through ngrok_risk on the same host risk object (dest, type system), so the
+# threshold rule adds up a host's process and network findings. They are not upstream detections: each has an id
+# and version of its own. scripts/conf_generator.py renders their conf keys from the values below.
+
+# ngrok's domains live in a lookup admins can extend (lookups/ngrok_domains.csv, transforms [ngrok_domains]), never
+# in the SPL: the network searches and the renamed-binary search read them from there.
+DOMAINS_LOOKUP = "ngrok_domains"
+DOMAINS_LOOKUP_FILE = "ngrok_domains.csv"
+DOMAIN_ROLES = ("agent", "crl", "update", "endpoint", "tcp-endpoint")
+
+# Every verb and v3 form that opens a tunnel or runs the agent (ngrok agent v3 CLI reference; issue 12).
+ALL_VERBS_PATTERNS = PROCESS_PATTERNS + (
+    "*tls*", "*tunnel*", "*service*", "*--url*", "*--domain*", "*--traffic-policy-file*",
+)
+# A renamed agent is recognised by a verb together with an agent flag ...
+RENAMED_VERB_PATTERNS = ("* tcp *", "* http *", "* tls *", "* tunnel *", "* start *", "* service *")
+RENAMED_FLAG_PATTERNS = (
+    "*--authtoken*", "*--region*", "*--url*", "*--domain*", "*--label*", "*--log=*", "*--log *", "*--config*",
+    "*--traffic-policy-file*", "*--remote-addr*", "*--hostname*", "*--subdomain*", "*ngrok.yml*",
+)
+# ... by ngrok's name in the binary's metadata ...
+RENAMED_ORIGINAL_FILE_NAMES = ("ngrok", "ngrok.exe")
+# ... or by ngrok's domains on its command line (the lookup's agent and endpoint domains).
+
+
+class Search(object):
+    """One of the app's own searches: what the conf generator, the command's defaults and the README read."""
+
+    def __init__(self, **keys):
+        self.__dict__.update(keys)
+
+    @property
+    def base_score(self):
+        return base_score(self.impact, self.confidence)
+
+    def risk_settings(self):
+        return ([{"risk_object_field": field, "risk_object_type": kind, "risk_score": self.base_score}
+                 for field, kind in self.risk_objects]
+                + [{"threat_object_field": field, "threat_object_type": field} for field in self.threat_objects])
+
+
+def _processes_tstats(where):
+    return (
+        "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime "
+        "from datamodel=Endpoint.Processes where %s by %s "
+        "| `drop_dm_object_name(Processes)` | `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`"
+        % (where, " ".join("Processes." + field for field in TSTATS_BY_FIELDS))
+    )
+
+
+def _quoted_list(patterns):
+    return ", ".join('"%s"' % pattern for pattern in patterns)
+
+
+def all_verbs_tstats():
+    return _processes_tstats("Processes.process_name=%s Processes.process IN (%s)"
+                             % (PROCESS_NAME, _quoted_list(ALL_VERBS_PATTERNS)))
+
+
+def domains_subsearch(field, roles=None, around=""):
+    """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed)."""
+    where = 'enabled="true"'
+    if roles:
+        where += " role IN (%s)" % _quoted_list(roles)
+    wrap = ' | eval domain="%s".domain."%s"' % (around, around) if around else ""
+    return "[| inputlookup %s where %s%s | rename domain as %s | fields %s]" % (DOMAINS_LOOKUP, where, wrap, field,
+                                                                             field)
+
+
+def renamed_tstats():
+    # What the upstream search (and its extended variant) reports has process_name ngrok: excluded here, so
+    # nothing is counted twice.
+    where = (
+        "NOT Processes.process_name=%s (Processes.original_file_name IN (%s) OR (Processes.process IN (%s) "
+        "Processes.process IN (%s)) OR %s)"
+        % (PROCESS_NAME, _quoted_list(RENAMED_ORIGINAL_FILE_NAMES), _quoted_list(RENAMED_VERB_PATTERNS),
+           _quoted_list(RENAMED_FLAG_PATTERNS),
+           domains_subsearch("Processes.process", roles=("agent", "endpoint", "tcp-endpoint"), around="*"))
+    )
+    return _processes_tstats(where)
+
+
+NETWORK_MESSAGE = "Host $dest$ looked up ngrok $ngrok_domain_role$ domain $query$"
+
+
+def dns_tstats():
+    return (
+        "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime "
+        "from datamodel=Network_Resolution where %s by DNS.src DNS.query "
+        '| `drop_dm_object_name(DNS)` | rename src as dest '
+        "| lookup %s domain as query OUTPUT role as ngrok_domain_role era as ngrok_domain_era "
+        "| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`"
+        % (domains_subsearch("DNS.query"), DOMAINS_LOOKUP)
+    )
+
+
+def traffic_tstats():
+    # Network_Traffic's dest is a host name only where the source logs one (proxies, firewalls with URL or SNI
+    # logging): the search matches those, as the query of the finding.
+    return (
+        "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime "
+        "from datamodel=Network_Traffic where %s by All_Traffic.src All_Traffic.dest All_Traffic.dest_port "
+        '| `drop_dm_object_name(All_Traffic)` | rename dest as query, src as dest '
+        "| lookup %s domain as query OUTPUT role as ngrok_domain_role era as ngrok_domain_era "
+        "| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`"
+        % (domains_subsearch("All_Traffic.dest"), DOMAINS_LOOKUP)
+    )
+
+
+_PROCESS_THREATS = ("parent_process_name", "process_name")
+ALL_VERBS = Search(
+    name="Linux Ngrok Reverse Proxy Usage - All Verbs", id="3f0f5c2e-8a4b-4d6e-9c1f-2b7a6e5d4c31", version=1,
+    date="2026-11-28", type="Anomaly", data_sources=DATA_SOURCES, security_domain="endpoint",
+    filter_macro="linux_ngrok_reverse_proxy_usage_all_verbs_filter", tstats=all_verbs_tstats,
+    scoring="ngrokscore on_allowlist=drop", impact=DEFAULT_IMPACT, confidence=DEFAULT_CONFIDENCE,
+    message=DEFAULT_MESSAGE, risk_objects=RISK_OBJECTS, threat_objects=_PROCESS_THREATS,
+    narrow='user="$user$" dest="$dest$"', objects=("user", "dest"),
+)
+RENAMED_MESSAGE = ("The ngrok agent ran under another name, $process_name$ ($process_path$), spawned from "
+                   "$parent_process_name$ on endpoint $dest$ by user $user$")
+RENAMED = Search(
+    name="Linux Ngrok Agent Renamed or Relocated", id="8d2e4b71-5c3a-4f09-b6e8-1a9c7d3e2f54", version=1,
+    date="2026-11-28", type="Anomaly", data_sources=DATA_SOURCES, security_domain="endpoint",
+    filter_macro="linux_ngrok_agent_renamed_or_relocated_filter", tstats=renamed_tstats,
+    scoring='ngrokscore on_allowlist=drop message="%s"' % RENAMED_MESSAGE, impact=DEFAULT_IMPACT,
+    confidence=DEFAULT_CONFIDENCE, message=RENAMED_MESSAGE, risk_objects=RISK_OBJECTS,
+    threat_objects=_PROCESS_THREATS, narrow='user="$user$" dest="$dest$"', objects=("user", "dest"),
+)
+# A DNS lookup shows ngrok somewhere on the host, not that it runs: lower confidence than a process finding.
+NETWORK_IMPACT, NETWORK_CONFIDENCE = 50, 80
+DNS = Search(
+    name="Ngrok Agent and Endpoint Domains in DNS", id="c41a7e93-2d6f-4b8a-a0e5-6f3b9d1c8e27", version=1,
+    date="2026-11-28", type="Anomaly", data_sources=("Sysmon EventID 22", "Zeek DNS"),
+    security_domain="network", filter_macro="ngrok_agent_and_endpoint_domains_in_dns_filter", tstats=dns_tstats,
+    scoring='ngrokscore on_allowlist=drop impact=%d confidence=%d message="%s"'
+    % (NETWORK_IMPACT, NETWORK_CONFIDENCE, NETWORK_MESSAGE),
+    impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
+    risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
+)
+TRAFFIC = Search(
+    name="Ngrok Agent and Endpoint Domains in Network Traffic", id="5b9e2c18-7f4d-4a63-8e0b-d2c6a1f7b395",
+    version=1, date="2026-11-28", type="Anomaly", data_sources=("Network traffic with destination host names",),
+    security_domain="network", filter_macro="ngrok_agent_and_endpoint_domains_in_network_traffic_filter",
+    tstats=traffic_tstats,
+    scoring='ngrokscore on_allowlist=drop impact=%d confidence=%d message="%s"'
+    % (NETWORK_IMPACT, NETWORK_CONFIDENCE, NETWORK_MESSAGE),
+    impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
+    risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
+)
+EXTRA_SEARCHES = (ALL_VERBS, RENAMED, DNS, TRAFFIC)
+NETWORK_SEARCHES = (DNS, TRAFFIC)
+PROCESS_SEARCHES = (ALL_VERBS, RENAMED)
+
+
+def search_of(extra):
+    """The scheduled search of one of the app's own searches: its tstats stage, ngrokscore, its filter macro."""
+    return "%s | %s | `%s`" % (extra.tstats(), extra.scoring, extra.filter_macro)
