@@ -162,33 +162,81 @@ def generated_keys(app_dir):
         "type": d.NOTABLE_RULE_TYPE,
         "type_list": [d.NOTABLE_RULE_TYPE],
     }
-    return {
-        "savedsearches": {
-            d.DETECTION_NAME: {
-                "search": d.detection_search(),
-                "action.correlationsearch.label": d.DETECTION_NAME,
-                "action.correlationsearch.detection_type": DETECTION_TYPE_KEY_VALUE,
-                "action.correlationsearch.annotations": json.dumps(detection_annotations),
-                "action.correlationsearch.metadata": json.dumps(
-                    metadata(d.DETECTION_ID, d.UPSTREAM_VERSION, d.UPSTREAM_DATE, d.UPSTREAM_DEPRECATED)),
-                "action.risk.param._risk_message": d.DEFAULT_MESSAGE,
-                "action.risk.param._risk": json.dumps(d.risk_settings()),
-                "action.notable.param.drilldown_searches": json.dumps(detection_drilldowns),
-            },
-            d.NOTABLE_RULE_NAME: {
-                "action.correlationsearch.label": d.NOTABLE_RULE_LABEL,
-                "action.correlationsearch.detection_type": DETECTION_TYPE_KEY_VALUE,
-                "action.correlationsearch.annotations": json.dumps(rule_annotations),
-                "action.correlationsearch.metadata": json.dumps(
-                    metadata(d.NOTABLE_RULE_ID, d.NOTABLE_RULE_VERSION, d.NOTABLE_RULE_DATE)),
-                "action.notable.param.security_domain": d.SECURITY_DOMAIN,
-                "action.notable.param.drilldown_searches": json.dumps(rule_drilldowns),
-            },
+    saved_searches = {
+        d.DETECTION_NAME: {
+            "search": d.detection_search(),
+            "action.correlationsearch.label": d.DETECTION_NAME,
+            "action.correlationsearch.detection_type": DETECTION_TYPE_KEY_VALUE,
+            "action.correlationsearch.annotations": json.dumps(detection_annotations),
+            "action.correlationsearch.metadata": json.dumps(
+                metadata(d.DETECTION_ID, d.UPSTREAM_VERSION, d.UPSTREAM_DATE, d.UPSTREAM_DEPRECATED)),
+            "action.risk.param._risk_message": d.DEFAULT_MESSAGE,
+            "action.risk.param._risk": json.dumps(d.risk_settings()),
+            "action.notable.param.drilldown_searches": json.dumps(detection_drilldowns),
         },
-        "macros": {
-            "ngrok_risk_events": {"definition": risk_events_macro},
+        d.NOTABLE_RULE_NAME: {
+            "action.correlationsearch.label": d.NOTABLE_RULE_LABEL,
+            "action.correlationsearch.detection_type": DETECTION_TYPE_KEY_VALUE,
+            "action.correlationsearch.annotations": json.dumps(rule_annotations),
+            "action.correlationsearch.metadata": json.dumps(
+                metadata(d.NOTABLE_RULE_ID, d.NOTABLE_RULE_VERSION, d.NOTABLE_RULE_DATE)),
+            "action.notable.param.security_domain": d.SECURITY_DOMAIN,
+            "action.notable.param.drilldown_searches": json.dumps(rule_drilldowns),
         },
     }
+    saved_searches.update(extra_search_keys(d, portable))
+    return {
+        "savedsearches": saved_searches,
+        "macros": {
+            "ngrok_risk_events": {"definition": risk_events_macro},
+            # Risk events by the kind of search that wrote them (the dashboard's EDR blind-spot panel).
+            "ngrok_process_findings": {"definition": "search_name IN (%s)" % ", ".join(
+                '"%s"' % name for name in [d.DETECTION_NAME, "ad hoc: " + d.DETECTION_NAME]
+                + [extra.name for extra in d.PROCESS_SEARCHES])},
+            "ngrok_network_findings": {"definition": "search_name IN (%s)" % ", ".join(
+                '"%s"' % extra.name for extra in d.NETWORK_SEARCHES)},
+        },
+    }
+
+
+def extra_search_keys(d, portable):
+    """The keys of the app's own searches (detection.EXTRA_SEARCHES), rendered as the detection's are."""
+    keys = {}
+    for extra in d.EXTRA_SEARCHES:
+        objects = ", ".join('"$%s$"' % field for field in extra.objects)
+        title = " and ".join('"$%s$"' % field for field in extra.objects)
+        risk_history = (
+            "index=risk earliest=-7d@d latest=now risk_object IN (%s) | dedup risk_event_id keepempty=true "
+            '| stats count sum(risk_score) as "Total Risk" min(_time) as firstTime max(_time) as lastTime '
+            'values(search_name) as "Search Name" values(risk_message) as "Risk Message" '
+            'values(annotations.mitre_attack.mitre_tactic) as "ATT&CK Tactics" by risk_object '
+            "| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`" % objects
+        )
+        annotations = {
+            "analytic_story": [d.ANALYTIC_STORY],
+            "cis20": list(d.CIS_CONTROLS),
+            "data_source": list(extra.data_sources),
+            "kill_chain_phases": [d.KILL_CHAIN_PHASE],
+            "mitre_attack": [technique_id for technique_id, _ in d.MITRE_TECHNIQUES],
+            "nist": list(d.NIST_CATEGORIES),
+            "type": extra.type,
+            "type_list": [extra.type],
+        }
+        keys[extra.name] = {
+            "search": d.search_of(extra),
+            "action.correlationsearch.label": extra.name,
+            "action.correlationsearch.detection_type": DETECTION_TYPE_KEY_VALUE,
+            "action.correlationsearch.annotations": json.dumps(annotations),
+            "action.correlationsearch.metadata": json.dumps(metadata(extra.id, extra.version, extra.date)),
+            "action.risk.param._risk_message": extra.message,
+            "action.risk.param._risk": json.dumps(extra.risk_settings()),
+            "action.notable.param.drilldown_searches": json.dumps([
+                drilldown("View the detection results for - %s" % title,
+                          portable("%s | search %s | %s" % (extra.tstats(), extra.narrow, extra.scoring))),
+                drilldown("View risk events for the last 7 days for - %s" % title, portable(risk_history)),
+            ]),
+        }
+    return keys
 
 
 def add_keys(text, stanza_keys, where):

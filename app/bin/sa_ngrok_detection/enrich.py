@@ -80,6 +80,29 @@ def values_of_key(key):
     return [key] if key else []
 
 
+# Verbs of the ngrok agent that a renamed binary is recognised by (its first word after the program).
+AGENT_VERBS = frozenset(["tcp", "http", "tls", "tunnel", "start", "service", "authtoken", "config"])
+# The agent's own names: any other program name running it is a renamed binary.
+AGENT_NAMES = frozenset(["ngrok", "ngrok.exe"])
+
+
+def runs_renamed(invocations, key):
+    """True when the ngrok agent runs under a program name of its own choosing: the process is ngrok (an agent
+    verb opens its command line, or its metadata's original_file_name is ngrok's) and its name is not ngrok.
+
+    ``key`` is (process, process_path, process_name, original_file_name) as _Plan.command_line reads them."""
+    process, _, name_key, original_key = key
+    originals = [value.strip().lower() for value in values_of_key(original_key)]
+    is_agent = any(value in AGENT_NAMES for value in originals) or any(
+        invocation.subcommand in AGENT_VERBS for invocation in invocations)
+    if not is_agent:
+        return False
+    names = [value.strip().lower() for value in values_of_key(name_key) if not is_placeholder(value)]
+    if not names:
+        names = [program_name(value).lower() for value in values_of_key(process) if program_name(value)]
+    return bool(names) and any(name not in AGENT_NAMES for name in names)
+
+
 class Enricher(object):
     """Holds the settings and loaded lookups for one search; ``write`` is called once per chunk."""
 
@@ -226,6 +249,8 @@ class _Plan(object):
         self.width = len(header)
         self.process = self.column("process")
         self.process_path = self.column("process_path")
+        self.process_name = self.column("process_name")
+        self.original_file_name = self.column("original_file_name")
 
         # Output columns: new ones are written before the row's own cells (so that the csv module, which ends each
         # line, writes the row last); ones the header already has (scores from an earlier ngrokscore) are
@@ -395,7 +420,8 @@ class _Plan(object):
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
-        key = (self.process.key(row), self.process_path.key(row))
+        key = (self.process.key(row), self.process_path.key(row), self.process_name.key(row),
+               self.original_file_name.key(row))
         found = self.command_lines.get(key)
         if found is None:
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
@@ -411,6 +437,7 @@ class _Plan(object):
                 "ngrok_paths": [path for invocation in invocations for path in invocation.paths]
                 + values_of_key(key[1]),
                 "ngrok_authtoken_present": ["true" if any(i.has_authtoken for i in invocations) else "false"],
+                "ngrok_renamed": ["true" if runs_renamed(invocations, key) else "false"],
             }
             mask = 0
             for bit, modifier in self.fact_modifiers:
