@@ -185,18 +185,24 @@ def generated_keys(app_dir):
         },
     }
     saved_searches.update(extra_search_keys(d, portable))
-    return {
+    keys = {
         "savedsearches": saved_searches,
         "macros": {
             "ngrok_risk_events": {"definition": risk_events_macro},
-            # Risk events by the kind of search that wrote them (the dashboard's EDR blind-spot panel).
-            "ngrok_process_findings": {"definition": "search_name IN (%s)" % ", ".join(
+            # Eval expressions: is a risk event from a process search, from a network search (the dashboard's EDR
+            # blind-spot panel)?
+            "ngrok_process_findings": {"definition": "in(search_name, %s)" % ", ".join(
                 '"%s"' % name for name in [d.DETECTION_NAME, "ad hoc: " + d.DETECTION_NAME]
                 + [extra.name for extra in d.PROCESS_SEARCHES])},
-            "ngrok_network_findings": {"definition": "search_name IN (%s)" % ", ".join(
+            "ngrok_network_findings": {"definition": "in(search_name, %s)" % ", ".join(
                 '"%s"' % extra.name for extra in d.NETWORK_SEARCHES)},
+            "ngrok_missed_by_upstream_filter": {"definition": d.missed_by_upstream_filter()},
         },
     }
+    # The dashboard's panels: each search's findings, allowlisted ones marked.
+    for extra in d.EXTRA_SEARCHES:
+        keys["macros"][extra.findings_macro] = {"definition": d.findings_search(extra)}
+    return keys
 
 
 def extra_search_keys(d, portable):
@@ -232,7 +238,7 @@ def extra_search_keys(d, portable):
             "action.risk.param._risk": json.dumps(extra.risk_settings()),
             "action.notable.param.drilldown_searches": json.dumps([
                 drilldown("View the detection results for - %s" % title,
-                          portable("%s | search %s | %s" % (extra.tstats(), extra.narrow, extra.scoring))),
+                          portable("%s | search %s | %s" % (extra.tstats(), extra.narrow, extra.scoring(message=False)))),
                 drilldown("View risk events for the last 7 days for - %s" % title, portable(risk_history)),
             ]),
         }

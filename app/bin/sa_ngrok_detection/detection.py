@@ -161,6 +161,15 @@ class Search(object):
     def __init__(self, **keys):
         self.__dict__.update(keys)
 
+    def scoring(self, on_allowlist="drop", message=True):
+        """The ngrokscore stage: the saved search drops allowlisted findings, the dashboard marks them. Drilldowns
+        leave the message out: ES would fill its $field$ tokens from the notable before the search runs."""
+        options = self.score_options
+        if not message:
+            options = options.split(' message="', 1)[0] if ' message="' in options else \
+                ("" if options.startswith('message="') else options)
+        return " ".join(part for part in ("ngrokscore on_allowlist=" + on_allowlist, options) if part)
+
     @property
     def base_score(self):
         return base_score(self.impact, self.confidence)
@@ -244,7 +253,7 @@ ALL_VERBS = Search(
     name="Linux Ngrok Reverse Proxy Usage - All Verbs", id="3f0f5c2e-8a4b-4d6e-9c1f-2b7a6e5d4c31", version=1,
     date="2026-11-28", type="Anomaly", data_sources=DATA_SOURCES, security_domain="endpoint",
     filter_macro="linux_ngrok_reverse_proxy_usage_all_verbs_filter", tstats=all_verbs_tstats,
-    scoring="ngrokscore on_allowlist=drop", impact=DEFAULT_IMPACT, confidence=DEFAULT_CONFIDENCE,
+    score_options="", findings_macro="ngrok_all_verbs_findings", impact=DEFAULT_IMPACT, confidence=DEFAULT_CONFIDENCE,
     message=DEFAULT_MESSAGE, risk_objects=RISK_OBJECTS, threat_objects=_PROCESS_THREATS,
     narrow='user="$user$" dest="$dest$"', objects=("user", "dest"),
 )
@@ -254,18 +263,19 @@ RENAMED = Search(
     name="Linux Ngrok Agent Renamed or Relocated", id="8d2e4b71-5c3a-4f09-b6e8-1a9c7d3e2f54", version=1,
     date="2026-11-28", type="Anomaly", data_sources=DATA_SOURCES, security_domain="endpoint",
     filter_macro="linux_ngrok_agent_renamed_or_relocated_filter", tstats=renamed_tstats,
-    scoring='ngrokscore on_allowlist=drop message="%s"' % RENAMED_MESSAGE, impact=DEFAULT_IMPACT,
+    score_options='message="%s"' % RENAMED_MESSAGE, findings_macro="ngrok_renamed_findings", impact=DEFAULT_IMPACT,
     confidence=DEFAULT_CONFIDENCE, message=RENAMED_MESSAGE, risk_objects=RISK_OBJECTS,
     threat_objects=_PROCESS_THREATS, narrow='user="$user$" dest="$dest$"', objects=("user", "dest"),
 )
 # A DNS lookup shows ngrok somewhere on the host, not that it runs: lower confidence than a process finding.
 NETWORK_IMPACT, NETWORK_CONFIDENCE = 50, 80
+_NETWORK_OPTIONS = 'impact=%d confidence=%d message="%s"' % (NETWORK_IMPACT, NETWORK_CONFIDENCE, NETWORK_MESSAGE)
 DNS = Search(
     name="Ngrok Agent and Endpoint Domains in DNS", id="c41a7e93-2d6f-4b8a-a0e5-6f3b9d1c8e27", version=1,
     date="2026-11-28", type="Anomaly", data_sources=("Sysmon EventID 22", "Zeek DNS"),
     security_domain="network", filter_macro="ngrok_agent_and_endpoint_domains_in_dns_filter", tstats=dns_tstats,
-    scoring='ngrokscore on_allowlist=drop impact=%d confidence=%d message="%s"'
-    % (NETWORK_IMPACT, NETWORK_CONFIDENCE, NETWORK_MESSAGE),
+    findings_macro="ngrok_dns_findings",
+    score_options=_NETWORK_OPTIONS,
     impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
     risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
 )
@@ -273,9 +283,8 @@ TRAFFIC = Search(
     name="Ngrok Agent and Endpoint Domains in Network Traffic", id="5b9e2c18-7f4d-4a63-8e0b-d2c6a1f7b395",
     version=1, date="2026-11-28", type="Anomaly", data_sources=("Network traffic with destination host names",),
     security_domain="network", filter_macro="ngrok_agent_and_endpoint_domains_in_network_traffic_filter",
-    tstats=traffic_tstats,
-    scoring='ngrokscore on_allowlist=drop impact=%d confidence=%d message="%s"'
-    % (NETWORK_IMPACT, NETWORK_CONFIDENCE, NETWORK_MESSAGE),
+    tstats=traffic_tstats, findings_macro="ngrok_traffic_findings",
+    score_options=_NETWORK_OPTIONS,
     impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
     risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
 )
@@ -286,4 +295,14 @@ PROCESS_SEARCHES = (ALL_VERBS, RENAMED)
 
 def search_of(extra):
     """The scheduled search of one of the app's own searches: its tstats stage, ngrokscore, its filter macro."""
-    return "%s | %s | `%s`" % (extra.tstats(), extra.scoring, extra.filter_macro)
+    return "%s | %s | `%s`" % (extra.tstats(), extra.scoring(), extra.filter_macro)
+
+
+def findings_search(extra):
+    """The dashboard's view of a search: the same findings with allowlisted ones marked instead of dropped."""
+    return "%s | %s | `%s`" % (extra.tstats(), extra.scoring("mark"), extra.filter_macro)
+
+
+def missed_by_upstream_filter():
+    """A search filter that keeps the command lines upstream's process patterns do not match."""
+    return "search NOT process IN (%s)" % _quoted_list(PROCESS_PATTERNS)
