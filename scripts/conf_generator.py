@@ -189,8 +189,8 @@ def generated_keys(app_dir):
         "savedsearches": saved_searches,
         "macros": {
             "ngrok_risk_events": {"definition": risk_events_macro},
-            # Eval expressions: is a risk event from a process search, from a network search (the dashboard's EDR
-            # blind-spot panel)?
+            # Eval expressions (the eval "in" function; the search command's IN operator is not eval syntax): is a
+            # risk event from a process search, from a network search (the dashboard's EDR blind-spot panel)?
             "ngrok_process_findings": {"definition": "in(search_name, %s)" % ", ".join(
                 '"%s"' % name for name in [d.DETECTION_NAME, "ad hoc: " + d.DETECTION_NAME]
                 + [extra.name for extra in d.PROCESS_SEARCHES])},

@@ -199,7 +199,11 @@ def all_verbs_tstats():
 
 
 def domains_subsearch(field, roles=None, around=""):
-    """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed)."""
+    """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed).
+
+    ``inputlookup <table> WHERE <search-query>`` takes search syntax, IN included (Splunk's SPL search reference,
+    inputlookup, 9.2 and Cloud 10.0); a subsearch's rows become ``( ( field="a" ) OR ( field="b" ) )``, which tstats
+    accepts in its where clause, ``*`` wildcards kept."""
     where = 'enabled="true"'
     if roles:
         where += " role IN (%s)" % _quoted_list(roles)
