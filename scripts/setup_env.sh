@@ -33,7 +33,7 @@ esac
 
 # The identity of an interpreter: its version and where it really lives (a pyenv shim resolves to its version).
 identity_of() {
-  "$1" -c 'import os, sys; print("%s %s" % (".".join(map(str, sys.version_info[:3])), os.path.realpath(sys.executable)))' 2>/dev/null
+  "$1" -c 'import os, sys; print("%s %s" % (".".join(map(str, sys.version_info[:3])), os.path.realpath(sys.executable)))'
 }
 
 if [ -z "$python" ]; then
@@ -44,12 +44,17 @@ if [ -z "$python" ]; then
   fi
 fi
 command -v "$python" >/dev/null 2>&1 || fail "no interpreter '$python' on PATH: install Python $minimum or newer, or pass PYTHON=/path/to/python3"
-identity=$(identity_of "$python") || fail "'$python' does not run as a Python 3 interpreter"
+if ! identity=$(identity_of "$python" 2>"$log.probe"); then
+  said=$(grep -v '^ *$' "$log.probe" | head -n 6 | cut -c1-200); rm -f "$log.probe"
+  fail "'$python' does not run as a Python 3 interpreter${said:+. It said:
+$said}"
+fi
+rm -f "$log.probe"
 version=${identity%% *}
 
 if ! "$python" -c "import sys; sys.exit(0 if sys.version_info[:2] >= tuple(map(int, '$minimum'.split('.'))) else 1)"; then
   case "$profile" in
-    build) why="the app's build and the command need it (Splunk 9.x runs 3.9)" ;;
+    build) why="the build and the command need it; Splunk 9.x runs the command with 3.9" ;;
     *) why="pytest 9.2.0 needs 3.10 and hypothesis 6.170.17 needs 3.11" ;;
   esac
   fail "make targets that need the '$profile' environment need Python $minimum or newer ($why); '$python' is $version. Choose another interpreter, e.g. make <target> PYTHON=python3.11"
@@ -85,7 +90,8 @@ if [ ! -e "$venv" ]; then
     fail "'$python' ($version) cannot create a virtual environment: its venv/ensurepip module is missing. On Debian or Ubuntu install it with: sudo apt-get install python3-venv (or python$(echo "$version" | cut -d. -f1-2)-venv)"
   fi
   echo "setup_env: creating $venv with $python ($version)"
-  if ! "$python" -m venv "$venv" >"$log" 2>&1; then
+  # SETUP_ENV_VENV_ARGS is for this script's own tests (--without-pip, with requirements files that list nothing).
+  if ! "$python" -m venv ${SETUP_ENV_VENV_ARGS:-} "$venv" >"$log" 2>&1; then
     rm -rf "$venv"
     tail -n 5 "$log" | cut -c1-300 >&2
     fail "'$python -m venv $venv' failed (full output in $log)"
@@ -108,6 +114,10 @@ for layer in $layers; do
   requirements="$root/requirements-$layer.txt"
   digest=$(sha256sum "$requirements" | cut -d' ' -f1)
   [ -f "$state/$layer" ] && [ "$(cat "$state/$layer")" = "$digest" ] && continue
+  if ! grep -qvE '^[[:space:]]*(#|$)' "$requirements"; then
+    echo "$digest" >"$state/$layer"  # lists nothing to install
+    continue
+  fi
   [ "$layer" = test ] && ensure_libmagic
   echo "setup_env: installing requirements-$layer.txt into $venv"
   echo "requirements-$layer.txt" >"$state/installing"
