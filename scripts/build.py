@@ -41,7 +41,13 @@ SDK_WHEEL_SHA256 = {
 }
 # Where splunklib lives in the app. Under bin/ because Splunk's knowledge bundle carries an app's bin/ (and
 # lookups/, *.conf, metadata/) to the indexers, where this distributable streaming command runs, and not its lib/:
-# see tests/package/test_knowledge_bundle.py for the default replication allowlist and its source.
+# distsearch.conf.spec, [replicationAllowlist]: "files that do not match an allow list entry are not replicated";
+# the default entries and their source are in tests/protocol/data/splunk_default_bundle_replication.conf. The
+# alternative, an allowlist entry in the app's own distsearch.conf, was not chosen: the spec says those lists
+# "are applied globally across all configuration data, not to any particular application", so the entry would be a
+# setting of the whole search head, and Splunk Cloud admins cannot inspect it. AppInspect 4.3.1 does not model the
+# allow list at all (App.get_non_distributed_files reads only an app's deny list and treats every other file a
+# command imports as run on the indexer tier), so either layout passes it: the knowledge bundle test is the proof.
 VENDOR_DIR = os.path.join("bin", "lib")
 # Files never shipped: compiled Python, editor and OS litter.
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", "~", ".swp")
