@@ -45,7 +45,7 @@ SDK_WHEEL_SHA256 = {
 # the default entries and their source are in tests/protocol/data/splunk_default_bundle_replication.conf. The
 # alternative, an allowlist entry in the app's own distsearch.conf, was not chosen: the spec says those lists
 # "are applied globally across all configuration data, not to any particular application", so the entry would be a
-# setting of the whole search head, and Splunk Cloud admins cannot inspect it. AppInspect 4.3.1 does not model the
+# setting of the whole search head rather than of this app. AppInspect 4.3.1 does not model the
 # allow list at all (App.get_non_distributed_files reads only an app's deny list and treats every other file a
 # command imports as run on the indexer tier), so either layout passes it: the knowledge bundle test is the proof.
 VENDOR_DIR = os.path.join("bin", "lib")
