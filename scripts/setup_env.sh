@@ -37,7 +37,7 @@ identity_of() {
 }
 
 if [ -z "$python" ]; then
-  if [ -f "$state/python" ] && [ -x "$venv/bin/python" ]; then
+  if [ -f "$state/python" ] && [ -x "$(cut -d' ' -f2- "$state/python")" ]; then
     python=$(cut -d' ' -f2- "$state/python")
   else
     python=python3
