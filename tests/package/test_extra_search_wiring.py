@@ -145,3 +145,34 @@ def test_make_demo_gives_each_sample_the_options_of_its_search():
         in makefile
     for name in ("ngrok_renamed.csv", "ngrok_all_verbs.csv", "ngrok_dns.csv"):
         assert "samples/" + name in makefile
+
+
+def sample(name):
+    with open(os.path.join(ROOT, "samples", name), encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def matches_any(value, patterns):
+    return any(Pattern(pattern.lower()).matches(value.lower()) for pattern in patterns)
+
+
+def test_each_sample_row_is_one_its_search_selects(built_app):
+    """The samples are rows the searches' where clauses select (tstats matches case-insensitively, * wildcards)."""
+    rows = domain_rows(built_app)
+    command_line_domains = ["*%s*" % row["domain"] for row in rows
+                            if row["enabled"] == "true" and row["role"] in ("agent", "endpoint", "tcp-endpoint")]
+    for row in sample("ngrok_renamed.csv"):
+        assert row["process_name"].lower() != detection.PROCESS_NAME
+        assert (row["original_file_name"] in detection.RENAMED_ORIGINAL_FILE_NAMES
+                or (matches_any(row["process"], detection.RENAMED_VERB_PATTERNS)
+                    and matches_any(row["process"], detection.RENAMED_FLAG_PATTERNS))
+                or matches_any(row["process"], command_line_domains)), row
+    for row in sample("ngrok_all_verbs.csv"):
+        assert row["process_name"] == detection.PROCESS_NAME
+        assert matches_any(row["process"], detection.ALL_VERBS_PATTERNS), row
+        assert not matches_any(row["process"], detection.PROCESS_PATTERNS), row  # what the variant adds
+    enabled = [row for row in rows if row["enabled"] == "true"]
+    for row in sample("ngrok_dns.csv"):
+        first = next(domain for domain in rows if Pattern(domain["domain"].lower()).matches(row["query"].lower()))
+        assert first in enabled, row
+        assert (row["ngrok_domain_role"], row["ngrok_domain_era"]) == (first["role"], first["era"]), row

@@ -97,3 +97,23 @@ def test_the_modifier_table_loads_the_new_rows_without_errors():
     assert by_name["agent_domain_lookup"].field == "ngrok_domain_role"
     assert "ngrok_renamed" in modifiers.FACTS
     assert {"query", "ngrok_domain_role", "ngrok_domain_era"} <= set(modifiers.ROW_FIELDS)
+
+
+def test_process_and_network_findings_of_one_host_add_up_on_one_risk_object():
+    """A host whose process and network both show ngrok: the risk events of the renamed-agent search and of the DNS
+    search land on the same risk object (dest, type system), which the threshold rule sums per risk object."""
+    from sa_ngrok_detection.risk_events import RiskEventBuilder
+
+    [process] = score([process_row("ngrok tunnel --label edge=x 8080", "ngrok", "/usr/local/bin/ngrok", "ngrok")])
+    [network] = score([{"dest": "web-01", "query": "connect.ngrok-agent.com", "ngrok_domain_role": "agent",
+                        "ngrok_domain_era": "current"}],
+                      impact=str(detection.NETWORK_IMPACT), confidence=str(detection.NETWORK_CONFIDENCE),
+                      message=detection.NETWORK_MESSAGE)
+    totals = {}
+    for search, row in ((detection.ALL_VERBS, process), (detection.DNS, network)):
+        for event in RiskEventBuilder(search.name, "sid", search.base_score).events(row, 0):
+            fields = dict((key, value) for key, value in event if not isinstance(value, list))
+            key = (fields["risk_object"], fields["risk_object_type"])
+            totals[key] = totals.get(key, 0) + int(fields["risk_score"])
+    assert totals[("web-01", "system")] == 50 + 60
+    assert totals[("web-01", "system")] >= 100 > max(int(process["risk_score"]), int(network["risk_score"]))
