@@ -88,6 +88,9 @@ def test_network_searches_read_the_domains_from_the_lookup():
         assert '[| inputlookup ngrok_domains where enabled="true"' in spl
         assert "| lookup ngrok_domains domain as query OUTPUT role as ngrok_domain_role" in spl
         assert ".ngrok" not in spl
+        # An emptied lookup (every row disabled) must select nothing, not everything.
+        assert '| format emptystr="(' in spl and detection.NO_DOMAIN in spl
+    assert '| format emptystr="(Processes.process=%s)"]' % detection.NO_DOMAIN in detection.renamed_tstats()
 
 
 def test_the_domains_lookup(built_app):

@@ -139,6 +139,7 @@ def risk_settings():
 DOMAINS_LOOKUP = "ngrok_domains"
 DOMAINS_LOOKUP_FILE = "ngrok_domains.csv"
 DOMAIN_ROLES = ("agent", "crl", "update", "endpoint", "tcp-endpoint")
+NO_DOMAIN = "no-domain.sa-ngrok-detection.invalid"
 
 # Every verb and v3 form that opens a tunnel or runs the agent (ngrok agent v3 CLI reference; issue 12).
 ALL_VERBS_PATTERNS = PROCESS_PATTERNS + (
@@ -208,8 +209,11 @@ def domains_subsearch(field, roles=None, around=""):
     if roles:
         where += " role IN (%s)" % _quoted_list(roles)
     wrap = ' | eval domain="%s".domain."%s"' % (around, around) if around else ""
-    return "[| inputlookup %s where %s%s | rename domain as %s | fields %s]" % (DOMAINS_LOOKUP, where, wrap, field,
-                                                                             field)
+    # With every row disabled the subsearch would be empty, which format writes as "NOT( )"; emptystr turns that into
+    # a term nothing matches (.invalid is reserved, RFC 2606), so an emptied lookup never widens the search
+    # (Splunk's SPL search reference, format, emptystr).
+    return '[| inputlookup %s where %s%s | rename domain as %s | fields %s | format emptystr="(%s=%s)"]' % (
+        DOMAINS_LOOKUP, where, wrap, field, field, field, NO_DOMAIN)
 
 
 def renamed_tstats():
