@@ -89,8 +89,8 @@ def test_network_searches_read_the_domains_from_the_lookup():
         assert "| lookup ngrok_domains domain as query OUTPUT role as ngrok_domain_role" in spl
         assert ".ngrok" not in spl
         # An emptied lookup (every row disabled) must select nothing, not everything.
-        assert '| format emptystr="(' in spl and detection.NO_DOMAIN in spl
-    assert '| format emptystr="(Processes.process=%s)"]' % detection.NO_DOMAIN in detection.renamed_tstats()
+        assert '| format emptystr="(' in spl and detection.NO_MATCH in spl
+    assert '| format emptystr="(Processes.process=%s)"]' % detection.NO_MATCH in detection.renamed_tstats()
 
 
 def test_the_domains_lookup(built_app):
@@ -179,3 +179,17 @@ def test_each_sample_row_is_one_its_search_selects(built_app):
         first = next(domain for domain in rows if Pattern(domain["domain"].lower()).matches(row["query"].lower()))
         assert first in enabled, row
         assert (row["ngrok_domain_role"], row["ngrok_domain_era"]) == (first["role"], first["era"]), row
+
+
+def test_the_hashes_lookup_ships_empty_and_feeds_the_renamed_search(built_app):
+    transforms = read_conf(built_app, "transforms")[detection.HASHES_LOOKUP]
+    assert transforms["filename"] == detection.HASHES_LOOKUP_FILE
+    with open(os.path.join(built_app, "lookups", detection.HASHES_LOOKUP_FILE), encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [["process_hash", "enabled", "description"]]
+    spl = detection.renamed_tstats()
+    assert '[| inputlookup %s where enabled="true" | eval process_hash="*".process_hash."*"' % detection.HASHES_LOOKUP \
+        in spl
+    assert '| format emptystr="(Processes.process_hash=%s)"]' % detection.NO_MATCH in spl
+    exported = open(os.path.join(built_app, "metadata", "default.meta"), encoding="utf-8").read()
+    assert "[transforms/ngrok_binary_hashes]\nexport = system" in exported

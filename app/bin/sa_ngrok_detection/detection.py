@@ -139,7 +139,7 @@ def risk_settings():
 DOMAINS_LOOKUP = "ngrok_domains"
 DOMAINS_LOOKUP_FILE = "ngrok_domains.csv"
 DOMAIN_ROLES = ("agent", "crl", "update", "endpoint", "tcp-endpoint")
-NO_DOMAIN = "no-domain.sa-ngrok-detection.invalid"
+NO_MATCH = "no-match.sa-ngrok-detection.invalid"
 
 # Every verb and v3 form that opens a tunnel or runs the agent (ngrok agent v3 CLI reference; issue 12).
 ALL_VERBS_PATTERNS = PROCESS_PATTERNS + (
@@ -153,7 +153,11 @@ RENAMED_FLAG_PATTERNS = (
 )
 # ... by ngrok's name in the binary's metadata ...
 RENAMED_ORIGINAL_FILE_NAMES = ("ngrok", "ngrok.exe")
-# ... or by ngrok's domains on its command line (the lookup's agent and endpoint domains).
+# ... or by ngrok's domains on its command line (the lookup's agent and endpoint domains), or by a file hash admins
+# track in the lookup ngrok_binary_hashes (shipped empty: ngrok's release hashes change with every release). CIM's
+# process_hash often holds several hashes ("SHA256=...,MD5=..."), so a hash is matched anywhere in it.
+HASHES_LOOKUP = "ngrok_binary_hashes"
+HASHES_LOOKUP_FILE = "ngrok_binary_hashes.csv"
 
 
 class Search(object):
@@ -199,6 +203,14 @@ def all_verbs_tstats():
                              % (PROCESS_NAME, _quoted_list(ALL_VERBS_PATTERNS)))
 
 
+def hashes_subsearch():
+    """The enabled hashes of ngrok_binary_hashes as ``Processes.process_hash="*<hash>*"`` terms (ORed)."""
+    field = "Processes.process_hash"
+    return ('[| inputlookup %s where enabled="true" | eval process_hash="*".process_hash."*" '
+            '| rename process_hash as %s | fields %s | format emptystr="(%s=%s)"]'
+            % (HASHES_LOOKUP, field, field, field, NO_MATCH))
+
+
 def domains_subsearch(field, roles=None, around=""):
     """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed).
 
@@ -213,7 +225,7 @@ def domains_subsearch(field, roles=None, around=""):
     # a term nothing matches (.invalid is reserved, RFC 2606), so an emptied lookup never widens the search
     # (Splunk's SPL search reference, format, emptystr).
     return '[| inputlookup %s where %s%s | rename domain as %s | fields %s | format emptystr="(%s=%s)"]' % (
-        DOMAINS_LOOKUP, where, wrap, field, field, field, NO_DOMAIN)
+        DOMAINS_LOOKUP, where, wrap, field, field, field, NO_MATCH)
 
 
 def renamed_tstats():
@@ -221,10 +233,11 @@ def renamed_tstats():
     # nothing is counted twice.
     where = (
         "NOT Processes.process_name=%s (Processes.original_file_name IN (%s) OR (Processes.process IN (%s) "
-        "Processes.process IN (%s)) OR %s)"
+        "Processes.process IN (%s)) OR %s OR %s)"
         % (PROCESS_NAME, _quoted_list(RENAMED_ORIGINAL_FILE_NAMES), _quoted_list(RENAMED_VERB_PATTERNS),
            _quoted_list(RENAMED_FLAG_PATTERNS),
-           domains_subsearch("Processes.process", roles=("agent", "endpoint", "tcp-endpoint"), around="*"))
+           domains_subsearch("Processes.process", roles=("agent", "endpoint", "tcp-endpoint"), around="*"),
+           hashes_subsearch())
     )
     return _processes_tstats(where)
 
