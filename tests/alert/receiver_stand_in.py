@@ -4,6 +4,7 @@ and helpers to run the built alert action exactly as splunkd does (bin/ngrok_ris
 import gzip
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -37,7 +38,7 @@ class StandIn(object):
     then index and answer). Nothing here depends on time: a stalled or trickling request lasts until the client
     gives up or the stand-in closes."""
 
-    def __init__(self):
+    def __init__(self, tls_files=None):
         self.plan = lambda number: "ok"
         self.requests = 0
         self.accepted = []  # (path, query, headers, body) of every batch that was indexed
@@ -103,7 +104,12 @@ class StandIn(object):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if tls_files:  # (certificate, key): serve HTTPS, as splunkd's management port does
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls_files)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.uri = "https" + self.uri[4:]
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def events(self):

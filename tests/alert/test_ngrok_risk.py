@@ -414,3 +414,28 @@ def test_what_a_risk_event_carries_is_capped_and_never_cut_inside_a_mask(stand_i
     assert len(event["risk_object"]) == risk_events.MAX_VALUE_CHARS
     assert len(event["threat_object"]) == risk_events.MAX_VALUES + 1  # 20 parents, then the process name
     assert max(len(body) for _, _, _, body in stand_in.accepted) < 64 * 1024
+
+
+@pytest.fixture
+def tls_stand_in(tmp_path):
+    import shutil
+    import subprocess
+    from receiver_stand_in import StandIn
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the stand-in's self-signed certificate")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=splunkd.example"], check=True, capture_output=True)
+    server = StandIn(tls_files=(cert, key))
+    yield server
+    server.close()
+
+
+def test_https_with_a_self_signed_certificate_and_a_trickling_answer(tls_stand_in, payload, run_action):
+    tls_stand_in.plan = lambda number: "trickle" if number == 1 else "ok"
+    job = dict(payload([SCORED], timeout="1"), server_uri=tls_stand_in.uri)
+    run = run_action(job)
+    assert run.code == 0, run.log
+    assert "attempt 1/3 failed" in run.log  # the trickling answer was cut by the request's own time limit
+    assert {fields_of(e)["risk_object"] for e in tls_stand_in.events()} == {"web-prod-03", "www-data"}
+    assert_clean(run)
