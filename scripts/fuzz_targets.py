@@ -16,7 +16,7 @@ BUILT_BIN = os.path.join(ROOT, "build", "SA-ngrok-detection", "bin")
 if BUILT_BIN not in sys.path:
     sys.path.insert(0, BUILT_BIN)
 
-from sa_ngrok_detection import allowlist, modifiers, ngrok_cmdline, options, redaction, template  # noqa: E402
+from sa_ngrok_detection import allowlist, identity, modifiers, ngrok_cmdline, options, redaction, template  # noqa: E402
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_]{12,64}$")
 _LOOKUP_DIR = tempfile.mkdtemp(prefix="ngrok-fuzz-lookups-")
@@ -51,11 +51,11 @@ def redact(data):
 
 
 def render(data):
-    """One pass: values are never expanded, whatever they contain."""
+    """One pass: values are never expanded, whatever they contain; placeholders (null, -, N/A ...) show as unknown."""
     text = _text(data)
     template_text, _, value = text.partition("\x01")
     rendered = template.render(template_text, lambda name: value)
-    expected = "".join(literal + ((value or template.UNKNOWN) if field is not None else "")
+    expected = "".join(literal + (identity.shown(value) if field is not None else "")
                        for literal, field in template.split_template(template_text))
     assert rendered == expected
 
