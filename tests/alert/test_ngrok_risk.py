@@ -439,3 +439,23 @@ def test_https_with_a_self_signed_certificate_and_a_trickling_answer(tls_stand_i
     assert "attempt 1/3 failed" in run.log  # the trickling answer was cut by the request's own time limit
     assert {fields_of(e)["risk_object"] for e in tls_stand_in.events()} == {"web-prod-03", "www-data"}
     assert_clean(run)
+
+
+def test_a_name_that_never_resolves_is_bounded_too_and_counts_as_not_sent(monkeypatch):
+    """In process: name resolution takes no timeout of its own, so the action gives it only the request's time."""
+    import logging
+    import socket
+    import threading
+
+    never = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: never.wait() and [])
+    settings = alert.Settings({"timeout": "1", "max_attempts": "1"})
+    receiver = alert.Receiver("https://splunkd.invalid:8089", SESSION_KEY, settings, "s", "h",
+                              logging.getLogger("halert-test"))
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(receiver.send(b"x", 2, 0)), daemon=True)
+    worker.start()
+    worker.join(120)  # a hang guard only: the send gives up after its one-second limit
+    never.set()
+    assert outcome == [False]
+    assert (receiver.failed, receiver.unconfirmed) == (2, 0)  # nothing can have reached splunkd

@@ -29,6 +29,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 import zlib
 from urllib.parse import urlencode, urlsplit
@@ -197,6 +198,10 @@ class TimeLimit(socket.timeout):
     """The request's time (param.timeout) or the run's (param.max_seconds) is up."""
 
 
+class NothingSent(OSError):
+    """No connection was made (or its TLS handshake failed): splunkd cannot have received the batch."""
+
+
 class _DeadlineSocket(object):
     """A connected socket whose every send and receive gives up at a fixed deadline, so that a server answering one
     byte at a time cannot hold a request longer than that (a socket timeout alone restarts with each byte)."""
@@ -237,6 +242,39 @@ class _DeadlineReader(io.RawIOBase):
         return self.owner.sock.recv_into(buffer)
 
 
+def _connect(host, port, deadline):
+    """A TCP connection made by the deadline: name resolution (which takes no timeout) runs in a helper thread."""
+    found = {}
+
+    def resolve():
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except OSError as error:
+            found["error"] = error
+
+    resolver = threading.Thread(target=resolve, name="resolve " + host, daemon=True)
+    resolver.start()
+    resolver.join(max(0.0, deadline - time.monotonic()))
+    if "error" in found:
+        raise found["error"]
+    if "addresses" not in found:
+        raise TimeLimit("resolving %s took longer than the time limit" % host)
+    problem = OSError("%s has no address" % host)
+    for family, kind, protocol, _, address in found["addresses"]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeLimit("no connection within the time limit")
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(remaining)
+            sock.connect(address)
+            return sock
+        except OSError as error:
+            sock.close()
+            problem = error
+    raise problem
+
+
 def _tls_context():
     # Like splunklib by default (binding.handler, verify=False): splunkd's management port mostly serves Splunk's
     # self-signed default certificate, and server_uri is the one splunkd itself hands the action.
@@ -275,13 +313,19 @@ class Receiver(object):
         """One request; returns (status, reason). Raises OSError (TimeLimit included) or HTTPException."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeLimit("no time left for a request")
-        sock = socket.create_connection((self.host, self.port), timeout=remaining)
+            raise NothingSent("no time left for a request")
+        try:
+            sock = _connect(self.host, self.port, deadline)
+        except OSError as error:
+            raise NothingSent("no connection (%s: %s)" % (type(error).__name__, error))
         try:
             if self.tls is not None:
-                sock = self.tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
-                _DeadlineSocket(sock, deadline).arm()
-                sock.do_handshake()  # bounded as a whole by the socket's timeout (ssl module deadline)
+                try:
+                    sock = self.tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                    _DeadlineSocket(sock, deadline).arm()
+                    sock.do_handshake()  # bounded as a whole by the socket's timeout (ssl module deadline)
+                except OSError as error:
+                    raise NothingSent("no TLS session (%s: %s)" % (type(error).__name__, error))
             connection = http.client.HTTPConnection(self.host, self.port)
             connection.sock = _DeadlineSocket(sock, deadline)
             connection.request("POST", self.path, body=body, headers=self.headers)
@@ -306,8 +350,8 @@ class Receiver(object):
             try:
                 status, reason = self.post(body, min(time.monotonic() + self.settings.timeout, self.deadline))
             except (OSError, http.client.HTTPException) as error:
-                # Refused: nothing was sent. Anything else may have been received before the reply was lost.
-                reply_lost = reply_lost or not isinstance(error, ConnectionRefusedError)
+                # No connection: nothing was sent. Anything else may have been received before the reply was lost.
+                reply_lost = reply_lost or not isinstance(error, NothingSent)
                 problem = "%s: %s" % (type(error).__name__, error)
             else:
                 if 200 <= status < 300:
