@@ -387,13 +387,15 @@ def test_risk_event_ids_are_stable_and_distinct(stand_in, payload, run_action):
 
 @pytest.mark.parametrize("placeholder", ["null", "NULL", " unknown ", "-", "N/A", "n/a", ""])
 def test_values_that_are_not_identities_are_never_risk_objects(stand_in, payload, run_action, placeholder):
-    rows = [dict(SCORED, user=placeholder, risk_message=""), dict(SCORED, dest=placeholder, user=placeholder)]
+    rows = [dict(SCORED, user=placeholder, risk_message="", parent_process_name=placeholder),
+            dict(SCORED, dest=placeholder, user=placeholder)]
     run = run_action(payload(rows))
     assert run.code == 0, run.log
     events = [fields_of(e) for e in stand_in.events()]
     assert [(e["risk_object"], e["risk_object_type"]) for e in events] == [("web-prod-03", "system")]
-    assert events[0]["risk_message"] == ("A reverse proxy was identified spawning from apache2 - ngrok on endpoint "
+    assert events[0]["risk_message"] == ("A reverse proxy was identified spawning from unknown - ngrok on endpoint "
                                          "web-prod-03 by user unknown")
+    assert events[0]["threat_object"] == "ngrok" and events[0]["threat_object_type"] == "process_name"
     assert "2 results, 1 risk events" in run.log
     assert "1 results without a risk object (1 without a dest, 2 without a user)" in run.log
 

@@ -4,7 +4,8 @@ One event per risk object: each value of ``dest`` (type ``system``) and of ``use
 identity (``identity.is_identity``: ``null``, ``-``, ``N/A``, ``unknown`` and empty are not). Each carries a stable
 ``risk_event_id`` (the same search, result and risk object always give the same id, so a batch indexed twice can be
 counted once), the row's score (``risk_score`` from ngrokscore when valid, else the configured default), its risk
-message (secrets masked), the threat objects (``parent_process_name``, ``process_name``), the MITRE annotations,
+message (secrets masked), the threat objects (``parent_process_name``, ``process_name``; placeholders such as
+``null`` are not threat objects either), the MITRE annotations,
 and where it came from (``search_name``, ``orig_sid``, ``orig_rid``).
 
 The text format is Splunk's stash format: a timestamp, then ``key="value"`` pairs separated by ``, ``; events are
@@ -136,7 +137,7 @@ class RiskEventBuilder(object):
         shared = [("risk_score", self.score_of(row)), ("risk_message", self.message_of(row))]
         threats, threat_types = [], []
         for field, kind in THREAT_OBJECTS:
-            for value in _values(row, field)[:MAX_VALUES]:
+            for value in [value for value in _values(row, field) if is_identity(value)][:MAX_VALUES]:
                 threats.append(cap(clean(redact(value)), MAX_VALUE_CHARS))
                 threat_types.append(kind)
         if threats:
