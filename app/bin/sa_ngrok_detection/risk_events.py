@@ -101,8 +101,8 @@ class RiskEventBuilder(object):
         self.sid = sid
         self.default_score = default_score
         self._constant = [
-            ("search_name", clean(self.search_name)),
-            ("orig_sid", clean(sid)),
+            ("search_name", cap(clean(self.search_name), MAX_VALUE_CHARS)),
+            ("orig_sid", cap(clean(sid), MAX_VALUE_CHARS)),
         ]
         self._annotations = [
             ("annotations.mitre_attack.mitre_technique_id", [tid for tid, _ in detection.MITRE_TECHNIQUES]),
