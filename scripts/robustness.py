@@ -108,7 +108,9 @@ def replace_alert_lines(command):
     lines = [line for line in lines if not line.startswith("| alert action")]
     stamp = "The alert-action rows: measured %s with `%s`." % (
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), command)
-    lines = [line for line in lines if not line.startswith("The alert-action rows: measured")]
+    stale = [index for index, line in enumerate(lines) if line.startswith("The alert-action rows: measured")]
+    for index in reversed(stale):
+        del lines[index - 1 if index and not lines[index - 1] else index:index + 1]  # with its blank line
     lines[at:at] = alert_lines()
     first_blank_after_table = next(index for index in range(at, len(lines)) if not lines[index].startswith("|"))
     lines[first_blank_after_table:first_blank_after_table] = ["", stamp]
