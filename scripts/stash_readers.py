@@ -1,4 +1,5 @@
-"""How Splunk reads what the alert action posts, emulated offline from Splunk's own configuration.
+"""How Splunk reads what the alert action posts, emulated offline from Splunk's own configuration (used by the
+alert tests and the risk_events fuzz target).
 
 Sources (Splunk's default configuration, 8.2 to 10.x; a copy of 8.2.12's is public in the GitHub repository
 Sudistark/s-diff, etc/system/default/props.conf and transforms.conf):
