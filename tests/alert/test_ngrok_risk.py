@@ -38,7 +38,7 @@ def test_one_risk_event_per_risk_object_with_the_es_fields(stand_in, payload, ru
     # stash_new: Splunk splits it on the stash line breaker and indexes each piece as sourcetype stash.
     assert query == {"index": "risk", "sourcetype": "stash_new", "source": "Linux Ngrok Reverse Proxy Usage",
                      "host": "sh-01"}
-    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"  # as splunklib's Index.submit sends it
     assert headers["Authorization"] == "Splunk " + SESSION_KEY
     events = [fields_of(event) for event in stand_in.events()]
     assert [(e["risk_object"], e["risk_object_type"], e["orig_rid"]) for e in events] == [

@@ -297,8 +297,10 @@ class Receiver(object):
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.path = "/services/receivers/simple?" + urlencode(
             {"index": settings.index, "sourcetype": SOURCETYPE, "source": source, "host": host})
-        self.headers = {"Authorization": "Splunk " + session_key, "Content-Type": "text/plain; charset=utf-8",
-                        "Connection": "close"}
+        # The Content-Type splunklib (Index.submit) and curl -d send to this endpoint; splunkd reads the body raw,
+        # decoded with the sourcetype's CHARSET (props.conf [default]: UTF-8).
+        self.headers = {"Authorization": "Splunk " + session_key,
+                        "Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
         self.tls = _tls_context() if self.scheme == "https" else None
         self.settings, self.logger, self.sleep = settings, logger, sleep
         # failed: certainly not indexed; unconfirmed: sent, but the reply was lost, so splunkd may have indexed it.
