@@ -13,6 +13,8 @@ Values come in Splunk's CSV encoding: a multivalue field ``f`` has its values jo
 
 import re
 
+from .identity import is_identity
+
 ALIASES = {
     "dest": ("dest", "Processes.dest", "Computer", "host"),
     "user": ("user", "Processes.user", "User"),
@@ -32,8 +34,6 @@ ALIASES = {
 NAME_FROM_PATH = {"process_name": "process_path", "parent_process_name": "parent_process_path"}
 # ... and, failing that, from the program (first word) of this command-line field.
 NAME_FROM_COMMAND_LINE = {"parent_process_name": "parent_process"}
-# Values that stand for "no value" rather than name something (compared trimmed and lower-cased).
-PLACEHOLDERS = frozenset(("", "null", "unknown", "-", "n/a"))
 
 # Fields whose secrets are masked in the output, in every column they may arrive in.
 REDACTED_FIELDS = ("process", "parent_process")
@@ -58,7 +58,8 @@ def basename(path):
 
 
 def is_placeholder(value):
-    return value.strip().lower() in PLACEHOLDERS
+    """A value that stands for "no value" (empty, null, unknown, -, N/A): the same set identity.is_identity refuses."""
+    return not is_identity(value)
 
 
 def program_name(command_line):
