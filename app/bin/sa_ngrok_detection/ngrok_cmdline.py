@@ -2,8 +2,18 @@
 
 Works for ngrok agent v3 (``--long`` flags) and the legacy v2 syntax (``-flag``), with the binary named ``ngrok``
 or anything else (a renamed binary is the first word after any launchers), with launchers such as ``nohup``,
-``sudo -u www``, ``screen -dmS x`` or ``sh -c "..."`` in front of it, and with shell syntax after it. Never raises:
-a command line it cannot make sense of yields empty facts.
+``sudo -u www``, ``screen -dmS x`` or ``sh -c "..."`` in front of it, and with shell syntax around it. Never
+raises: a command line it cannot make sense of yields empty facts.
+
+A process command line is read two ways, because collectors write it two ways. Sysmon for Linux and most EDRs log
+the process's argv joined with spaces and unquoted, so ``--metadata "R&D"`` arrives as ``--metadata R&D`` and a
+``;`` or ``>`` inside a value is just a character (the *argv reading*: words split at whitespace and NUL only).
+Shell history, ``sh -c`` strings and collectors that quote arguments need the *shell reading* (quotes group words,
+``;``/``&&``/``|`` separate commands, ``> file`` is a redirection). ``parse_all`` returns the facts of both
+readings, so a value can neither hide the tunnel's target nor turn a tunnel into an informational command.
+
+Every regular expression here is linear in the length of the text: each is a single pass of alternatives that
+start with different characters (no nested, overlapping quantifiers), so no input makes them backtrack.
 """
 
 import re
@@ -16,7 +26,7 @@ NgrokInvocation = namedtuple(
         "action",  # verb plus its action word where it has one: "service install", "config check"; else the verb
         "target",  # what the tunnel exposes, as written: "22", "localhost:8080"; "" when none
         "target_port",  # the port of the target as digits, "" when none can be told
-        "arguments",  # the words after the binary, single-spaced (secrets still in: redact before showing)
+        "arguments",  # verb, its words, then every flag spelled --name (secrets still in: redact before showing)
         "paths",  # tuple: binary path when it has a directory, then every --config file
         "has_authtoken",  # True when an authtoken or API key is written on the command line
     ],
@@ -46,59 +56,116 @@ _LAUNCHERS = {
     "xargs": {"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s"},
 }
 _SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
-_TUNNEL_VERBS = frozenset(["tcp", "http", "tls"])
-# Verbs whose first positional word is an action ("service install", "config check").
-_ACTION_VERBS = frozenset(["service", "config", "api"])
 
-# ngrok flags that take a separate value (``--flag value``); every other flag is a switch unless written
-# ``--flag=value``. Names without leading dashes, as both v2 (-x) and v3 (--x) spell them.
+# The agent's verbs, v3 and v2 (ngrok's CLI reference: https://ngrok.com/docs/agent/cli/, and the v2 agent's
+# help): a word of the command line that is one of these is the verb even when a multi-word flag value came first.
+VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
+    version help""".split())
+# Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
+TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
+# Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
+# one of these is never turned into "help" or "version" by a later word: the word may sit inside a flag value
+# that Sysmon logged unquoted (`--log "/tmp/.l -h"` arrives as `--log /tmp/.l -h`).
+OPENING_VERBS = TUNNEL_VERBS | {"start", "service"}
+# Verbs whose first positional word is an action ("service install", "config check").
+ACTION_VERBS = frozenset(["service", "config", "api"])
+# ngrok commands that open nothing: on a line that also opens a tunnel they do not count.
+INFORMATIONAL_ACTIONS = frozenset(["help", "version", "update", "completion", "diagnose", "credits",
+                                   "config check", "config upgrade", "config edit"])
+
+# Flags that take a value (``--flag value`` or ``--flag=value``), as the v3 reference lists them (string, strings,
+# float and duration flags of every agent command and of `ngrok api`'s global and secret-holding flags) and as the
+# v2 agent took them. Names without leading dashes: v2 spells them -x, v3 --x. Every other flag is a switch unless
+# written --flag=value (v3 switches: all, none, inspect, pooling-enabled, upstream-tls-verify, compression,
+# websocket-tcp-converter, dry-run, relocate, ipv6, help; v2's -inspect is a switch too).
 VALUE_FLAGS = frozenset(
     """config log log-level log-format authtoken api-key region url domain hostname subdomain remote-addr
-    basic-auth auth host-header proto metadata description label oauth oauth-allow-domain oauth-allow-email
+    basic-auth auth host-header proto metadata description name label oauth oauth-allow-domain oauth-allow-email
     oauth-scope oauth-client-id oauth-client-secret oidc oidc-client-id oidc-client-secret oidc-scope
     oidc-allow-domain oidc-allow-email cidr-allow cidr-deny circuit-breaker request-header-add
     request-header-remove response-header-add response-header-remove verify-webhook verify-webhook-secret
     ua-filter-allow ua-filter-deny traffic-policy-file traffic-policy-url policy-file upstream-protocol
-    upstream-tls-verify-cas crt key client-cas mutual-tls-cas terminate-at binding scheme app-protocol
-    bind-tls inspect-db-cap web-addr proxy-url connect-url""".split()
+    upstream-proxy-protocol proxy-proto upstream-tls-verify-cas upstream-ca-path crt key client-cas
+    mutual-tls-cas terminate-at binding scheme app-protocol bind-tls inspect-db-cap web-addr proxy-url
+    connect-url server-addr channel write-report r w value value-file private-key-pem certificate-pem
+    precomputed-token""".split()
 )
 _SECRET_FLAGS = frozenset(["authtoken", "api-key"])  # ngrok account credentials
 _INFO_FLAGS = {"help": "help", "h": "help", "version": "version", "v": "version"}
-
-# A shell word (quoted parts, escapes, plain characters), or a shell operator. Digits right before < or >
-# belong to the redirection ("2>&1").
-_WORD = re.compile(
-    r"""\d+(?=[<>])[<>]+&?-?\d*"""
-    r"""|(?:\\.|"[^"]*(?:"|$)|'[^']*(?:'|$)|[^\s"'\\;&|<>])+"""
-    r"""|[;&|]+|[<>]+&?-?\d*"""
-)
-_QUOTED_PART = re.compile(r"""\\(.)|"([^"]*)"?|'([^']*)'?|([^"'\\]+)""", re.DOTALL)
-_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>].*)$")
-_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
 _TRUE = frozenset(["", "true", "t", "1"])
+
+# -- words ----------------------------------------------------------------------------------------------------------
+
+# The shell reading's tokens: separators (whitespace, NUL, backslash-newline continuations), operators, words.
+# A word is a run of plain characters, backslash escapes and quoted parts; each alternative starts with a different
+# character, so a word is matched in one pass. A quoted part left open runs to the end of the text, or to a
+# multivalue separator (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection.
+SHELL_TOKEN = re.compile(
+    r"(?P<separator>(?:[\s\x00]|\\\r?\n)+)"
+    r"|(?P<operator>\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
+    r"""|(?P<word>(?:[^\s\x00"'\\;&|<>]|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+# The argv reading's tokens: runs of anything but whitespace and NUL.
+PLAIN_TOKEN = re.compile(r"[^\s\x00]+")
+_QUOTED_PART = re.compile(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
+_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
+_DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
+_PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_SECRET_ENV = re.compile(r"\bNGROK_(?:AUTHTOKEN|API_KEY)\s*=", re.IGNORECASE)
-_PORT_AT_END = re.compile(r":(\d{1,5})(?:/.*)?$", re.ASCII)
+_SECRET_ENV = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=", re.IGNORECASE)
 _ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
 _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
+# Characters that make the two readings differ: without any of them, the argv reading adds nothing.
+_SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
 
 
-def _unquote(word):
-    """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b."""
+def unquote(word):
+    """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b, a\\<newline>b -> ab."""
     if not any(char in word for char in "\"'\\"):
         return word
     return "".join(escaped or double or single or plain or ""
                    for escaped, double, single, plain in _QUOTED_PART.findall(word))
 
 
+def shell_tokens(text):
+    """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
+    tokens = []
+    for match in SHELL_TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "word":
+            tokens.append((match.start(), match.end(), False, unquote(match.group())))
+        elif kind == "operator":
+            tokens.append((match.start(), match.end(), True, match.group()))
+    return tokens
+
+
+def plain_tokens(text):
+    """The argv reading of ``text``: [(start, end, is_operator, text)]; quote characters are dropped from each
+    word's text (a collector that quotes arguments quotes whole words), a word made only of shell operator
+    characters counts as an operator."""
+    tokens = []
+    for match in PLAIN_TOKEN.finditer(text):
+        raw = match.group()
+        if _PLAIN_OPERATOR.match(raw):
+            tokens.append((match.start(), match.end(), True, raw))
+        else:
+            tokens.append((match.start(), match.end(), False, raw.replace('"', "").replace("'", "")))
+    return tokens
+
+
 def split_words(command_line):
     """Splits a command line into words as a POSIX shell would for plain quoting, never failing; shell operators
     (``;``, ``&&``, ``|``, ``>``, ``2>&1``) come out as words of their own."""
-    return [word if _OPERATOR.match(word) else _unquote(word) for word in _WORD.findall(command_line)]
+    return [text for _, _, _, text in shell_tokens(command_line or "")]
 
 
 def _basename(word):
     return word.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _named_ngrok(word):
+    return _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) \
+        and " " not in word.strip()
 
 
 def _locate_binary(words):
@@ -108,8 +175,7 @@ def _locate_binary(words):
     ``-c`` hands back its command string, to be parsed in its place.
     """
     for index, word in enumerate(words):
-        if _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) \
-                and " " not in word.strip():
+        if _named_ngrok(word):
             return index, None
     index = 0
     while index < len(words):
@@ -139,74 +205,62 @@ def _locate_binary(words):
     return max(0, min(index, len(words) - 1)), None
 
 
+def _explicit_port(target):
+    """The port written in a target (``22``, ``host:22``, ``http://host:22/x``), "" when it names none."""
+    if _ASCII_PORT.match(target):
+        return target if int(target) <= 65535 else ""
+    authority = target.split("://", 1)[-1].split("/", 1)[0]
+    host, colon, port = authority.rpartition(":")
+    if colon and _ASCII_PORT.match(port):
+        return port if int(port) <= 65535 else ""
+    return ""
+
+
 def target_port(target, subcommand):
     """The port a tunnel target points at: ``22``, ``host:22``, ``http://host:8080/x``; a bare http host is 80."""
     if not target:
         return ""
-    if _ASCII_PORT.match(target):
-        return target if int(target) <= 65535 else ""
-    match = _PORT_AT_END.search(target)
-    if match:
-        return match.group(1) if int(match.group(1)) <= 65535 else ""
+    port = _explicit_port(target)
+    if port or _ASCII_PORT.match(target):
+        return port
+    authority = target.split("://", 1)[-1].split("/", 1)[0]
+    if _ASCII_PORT.match(authority.rpartition(":")[2]) and ":" in authority:
+        return ""  # a port out of range
     scheme = target.split("://", 1)[0].lower() if "://" in target else subcommand
     return _DEFAULT_PORTS.get(scheme, "")
 
 
-def parse(command_line, _depth=0):
-    """Returns the NgrokInvocation for one command line (a ``str``); EMPTY when there is nothing to read.
+# -- one command ----------------------------------------------------------------------------------------------------
 
-    On a compound line (``a; b``, ``a && b``, ``a | b``) this is the first command: see parse_all."""
-    if not command_line:
-        return EMPTY
-    words = split_words(command_line)
-    return _parse_words(words, command_line, _depth) if words else EMPTY
-
-
-def parse_all(command_line):
-    """Every command of a compound line that runs ngrok (``ngrok http 3000 & ngrok tcp 22`` shows its SSH tunnel
-    too); when none is named ngrok*, the first command, taken as a renamed binary."""
-    if not command_line:
-        return []
-    segments, current = [], []
-    for word in split_words(command_line):
-        if _CONTROL.match(word):
-            segments.append(current)
-            current = []
-        else:
-            current.append(word)
-    segments.append(current)
-    named = [words for words in segments if any(_basename(word).lower().startswith("ngrok")
-                                                and not _ENV_ASSIGNMENT.match(word) for word in words)]
-    # Without any command named ngrok*, the first command is the (renamed) binary.
-    chosen = named or [words for words in segments[:1] if words]
-    return [_parse_words(words, " ".join(words), 0) for words in chosen]
-
-
-def _parse_words(words, command_line, _depth):
-    start, inner = _locate_binary(words)
-    if inner is not None:
-        return parse(inner, _depth + 1) if _depth < 3 else EMPTY
-    binary, args = words[start], words[start + 1:]
-    for end, word in enumerate(args):
-        if _OPERATOR.match(word):
-            args = args[:end]
-            break
-
-    subcommand = ""
-    info_verb = ""
-    positionals = []
+def _invocation(binary, args):
+    """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
+    positionals = []  # (word, clean): clean unless it directly follows a flag's separate value (or such a word)
+    flags = []  # each flag as --name[=value] or --name value
     config_paths = []
-    has_secret = bool(_SECRET_ENV.search(command_line))
+    has_secret = False
+    info_verb = ""
+    after_value = False
+    options_ended = False
+    verb_seen = False
     index = 0
     while index < len(args):
         word = args[index]
         index += 1
-        if word.startswith("-") and len(word) > 1:
+        if not options_ended and word == "--":
+            options_ended = True
+            after_value = False
+            continue
+        if not options_ended and word.startswith("-") and len(word) > 1:
             name, has_inline_value, value = word.lstrip("-").partition("=")
             name = name.lower()
+            spelled = "--" + name + (("=" + value) if has_inline_value else "")
+            after_value = False
             if not has_inline_value and name in VALUE_FLAGS and index < len(args):
                 value = args[index]
                 index += 1
+                spelled += " " + value
+                after_value = True
+            flags.append(spelled)
             if name == "config":
                 config_paths.extend(path for path in value.split(",") if path)
             elif name in _SECRET_FLAGS:
@@ -214,30 +268,127 @@ def _parse_words(words, command_line, _depth):
             elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
                 info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
             continue
-        if not subcommand:
-            subcommand = word.lower()
-        else:
-            positionals.append(word)
+        positionals.append((word, not after_value))
+        if not verb_seen and word.lower() in VERBS:
+            verb_seen = True
+            after_value = False  # the word right after the verb follows the verb, not a value
+
+    # The verb: the first word that is one of ngrok's verbs (words before it are pieces of an unquoted flag value),
+    # else the first word.
+    verb_at = next((at for at, (word, _) in enumerate(positionals) if word.lower() in VERBS), 0)
+    verb_words = positionals[verb_at:]
+    subcommand = verb_words[0][0].lower() if verb_words else ""
+    rest = verb_words[1:]
+    words_after = [word for word, _ in rest]
 
     if subcommand == "authtoken" or (
-        subcommand == "config" and positionals and positionals[0].lower() in ("add-authtoken", "add-api-key")
+        subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
     ):
         has_secret = True
-    if info_verb:
+    if info_verb and subcommand not in OPENING_VERBS:
         # ngrok prints help or its version and exits, whatever else the line asks for.
         subcommand = info_verb
     action = subcommand
-    if subcommand in _ACTION_VERBS and positionals and not info_verb:
-        action = subcommand + " " + positionals[0].lower()
-    target = positionals[0] if subcommand in _TUNNEL_VERBS and positionals else ""
+    if subcommand in ACTION_VERBS and words_after:
+        action = subcommand + " " + words_after[0].lower()
+    target = _choose_target(rest) if subcommand in TUNNEL_VERBS else ""
 
+    arguments = " ".join(([verb_words[0][0]] if verb_words else []) + words_after + flags)
     paths = tuple(([binary] if "/" in binary else []) + config_paths)
-    return NgrokInvocation(
-        subcommand=subcommand,
-        action=action,
-        target=target,
-        target_port=target_port(target, subcommand),
-        arguments=" ".join(args),
-        paths=paths,
-        has_authtoken=has_secret,
-    )
+    return NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+
+
+def _choose_target(rest):
+    """The tunnel's target among the words after the verb.
+
+    ngrok takes exactly one. More words mean that a flag value held spaces and was logged unquoted
+    (``--metadata "a b" 22`` arrives as ``--metadata a b 22``): then a word that does not directly follow a flag's
+    value is the target; failing that, the first word written with a port, else the last word."""
+    if not rest:
+        return ""
+    for word, clean in rest:
+        if clean:
+            return word
+    for word, _ in rest:
+        if _explicit_port(word):
+            return word
+    return rest[-1][0]
+
+
+def _commands(tokens):
+    """Splits a token list into commands at control operators; redirections are dropped with their file word."""
+    commands, current, skip_file = [], [], False
+    for _, _, is_operator, text in tokens:
+        if is_operator:
+            skip_file = False
+            if _CONTROL.match(text):
+                commands.append(current)
+                current = []
+            elif not _DUPLICATION.search(text):
+                skip_file = True
+            continue
+        if skip_file:
+            skip_file = False
+            continue
+        current.append(text)
+    commands.append(current)
+    return [words for words in commands if words]
+
+
+def _command_invocations(words, depth):
+    start, inner = _locate_binary(words)
+    if inner is not None:
+        return _shell_invocations(inner, depth + 1) if depth < 3 else []
+    binary = words[start]
+    invocation = _invocation(binary, words[start + 1:])
+    if _SECRET_ENV.search(" ".join(words[:start + 1])) and not invocation.has_authtoken:
+        invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
+    return [invocation]
+
+
+def _shell_invocations(command_line, depth=0):
+    """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
+    commands = _commands(shell_tokens(command_line))
+    named = [words for words in commands if any(_named_ngrok(word) for word in words)]
+    chosen = named or commands[:1]
+    found = []
+    for words in chosen:
+        found.extend(_command_invocations(words, depth))
+    return found
+
+
+def _argv_invocations(command_line):
+    words = [text for _, _, is_operator, text in plain_tokens(command_line) if text]
+    return _command_invocations(words, 0) if words else []
+
+
+def _rank(invocation):
+    """Display order: a tunnel with a port, a tunnel with a target, a tunnel, anything not informational, the rest."""
+    if invocation.subcommand in OPENING_VERBS:
+        return 0 if invocation.target_port else 1 if invocation.target else 2
+    return 4 if invocation.action in INFORMATIONAL_ACTIONS else 3
+
+
+def parse_all(command_line):
+    """Every ngrok command a command line may run, in both readings (see the module's docstring), the one to show
+    first: ``ngrok http 3000 & ngrok tcp 22`` gives both tunnels. When the line opens a tunnel, its informational
+    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score."""
+    if not command_line:
+        return []
+    found = _shell_invocations(command_line)
+    if _SHELL_CHARACTERS.search(command_line) or "\x00" in command_line:
+        found += _argv_invocations(command_line)
+    unique = []
+    for invocation in found:
+        if invocation not in unique and invocation != EMPTY:
+            unique.append(invocation)
+    if any(invocation.subcommand in OPENING_VERBS for invocation in unique):
+        unique = [invocation for invocation in unique if invocation.action not in INFORMATIONAL_ACTIONS]
+    return sorted(unique, key=_rank)
+
+
+def parse(command_line):
+    """Returns the NgrokInvocation to show for one command line (a ``str``): the first of ``parse_all``; EMPTY
+    when there is nothing to read."""
+    found = parse_all(command_line)
+    return found[0] if found else EMPTY
