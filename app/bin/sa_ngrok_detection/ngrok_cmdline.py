@@ -169,14 +169,24 @@ def _named_ngrok(word):
 
 
 def _locate_binary(words):
-    """(index of the ngrok binary, inner command line or None).
+    """[(index of the ngrok binary, inner command line or None)]: one or two readings of where the binary is.
 
-    The first word named ngrok* wins; otherwise launchers and their options are stepped over. A shell run with
-    ``-c`` hands back its command string, to be parsed in its place.
+    Launchers and their options are stepped over; a shell run with ``-c`` hands back its command string, to be
+    parsed in its place. When another word is named ngrok* (an unknown launcher: ``proxychains ngrok tcp 22``), it
+    is read as the binary too: whichever reading opens a tunnel counts (a renamed binary whose flag value holds
+    ``ngrok version`` stays a tunnel).
     """
-    for index, word in enumerate(words):
-        if _named_ngrok(word):
-            return index, None
+    found = [_launched(words)]
+    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None)
+    if named is not None and found[0] != (named, None):
+        if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
+                _basename(words[found[0][0]]).lower() in _LAUNCHERS:
+            found = []
+        found.append((named, None))
+    return found
+
+
+def _launched(words):
     index = 0
     while index < len(words):
         word = words[index]
@@ -234,14 +244,13 @@ def target_port(target, subcommand):
 
 def _invocation(binary, args):
     """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
-    positionals = []  # (word, clean): clean unless it directly follows a flag's separate value (or such a word)
+    positionals = []  # (word, clean, position): clean unless it follows a flag's separate value (or such a word)
     flags = []  # each flag as --name[=value] or --name value
     config_paths = []
     has_secret = False
     info_verb = ""
     after_value = False
     options_ended = False
-    verb_seen = False
     index = 0
     while index < len(args):
         word = args[index]
@@ -253,7 +262,7 @@ def _invocation(binary, args):
         if not options_ended and word.startswith("-") and len(word) > 1:
             name, has_inline_value, value = word.lstrip("-").partition("=")
             name = name.lower()
-            spelled = "--" + name + (("=" + value) if has_inline_value else "")
+            spelled = ("-" if len(name) == 1 else "--") + name + (("=" + value) if has_inline_value else "")
             after_value = False
             if not has_inline_value and name in VALUE_FLAGS and index < len(args):
                 value = args[index]
@@ -268,18 +277,21 @@ def _invocation(binary, args):
             elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
                 info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
             continue
-        positionals.append((word, not after_value))
-        if not verb_seen and word.lower() in VERBS:
-            verb_seen = True
-            after_value = False  # the word right after the verb follows the verb, not a value
+        positionals.append((word, not after_value, index))
 
-    # The verb: the first word that is one of ngrok's verbs (words before it are pieces of an unquoted flag value),
-    # else the first word.
-    verb_at = next((at for at, (word, _) in enumerate(positionals) if word.lower() in VERBS), 0)
-    verb_words = positionals[verb_at:]
-    subcommand = verb_words[0][0].lower() if verb_words else ""
-    rest = verb_words[1:]
-    words_after = [word for word, _ in rest]
+    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
+    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
+    # tunnel, else the first verb, else the first word.
+    verb_at = 0
+    if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
+        lowered = [word.lower() for word, _, _ in positionals]
+        verb_at = next((at for at, word in enumerate(lowered) if word in OPENING_VERBS),
+                       next((at for at, word in enumerate(lowered) if word in VERBS), 0))
+    subcommand = positionals[verb_at][0].lower() if positionals else ""
+    rest = positionals[verb_at + 1:]
+    if rest and rest[0][2] == positionals[verb_at][2] + 1:
+        rest[0] = (rest[0][0], True, rest[0][2])  # right after the verb: it follows the verb, not a value
+    words_after = [word for word, _, _ in rest]
 
     if subcommand == "authtoken" or (
         subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
@@ -293,7 +305,7 @@ def _invocation(binary, args):
         action = subcommand + " " + words_after[0].lower()
     target = _choose_target(rest) if subcommand in TUNNEL_VERBS else ""
 
-    arguments = " ".join(([verb_words[0][0]] if verb_words else []) + words_after + flags)
+    arguments = " ".join(([positionals[verb_at][0]] if positionals else []) + words_after + flags)
     paths = tuple(([binary] if "/" in binary else []) + config_paths)
     return NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
 
@@ -306,10 +318,10 @@ def _choose_target(rest):
     value is the target; failing that, the first word written with a port, else the last word."""
     if not rest:
         return ""
-    for word, clean in rest:
+    for word, clean, _ in rest:
         if clean:
             return word
-    for word, _ in rest:
+    for word, _, _ in rest:
         if _explicit_port(word):
             return word
     return rest[-1][0]
@@ -336,14 +348,17 @@ def _commands(tokens):
 
 
 def _command_invocations(words, depth):
-    start, inner = _locate_binary(words)
-    if inner is not None:
-        return _shell_invocations(inner, depth + 1) if depth < 3 else []
-    binary = words[start]
-    invocation = _invocation(binary, words[start + 1:])
-    if _SECRET_ENV.search(" ".join(words[:start + 1])) and not invocation.has_authtoken:
-        invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
-    return [invocation]
+    found = []
+    for start, inner in _locate_binary(words):
+        if inner is not None:
+            if depth < 3:
+                found.extend(_shell_invocations(inner, depth + 1))
+            continue
+        invocation = _invocation(words[start], words[start + 1:])
+        if _SECRET_ENV.search(" ".join(words[:start + 1])) and not invocation.has_authtoken:
+            invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
+        found.append(invocation)
+    return found
 
 
 def _shell_invocations(command_line, depth=0):
@@ -358,7 +373,7 @@ def _shell_invocations(command_line, depth=0):
 
 
 def _argv_invocations(command_line):
-    words = [text for _, _, is_operator, text in plain_tokens(command_line) if text]
+    words = [text for _, _, _, text in plain_tokens(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0) if words else []
 
 
