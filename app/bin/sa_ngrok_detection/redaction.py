@@ -95,20 +95,21 @@ def _continues(raw, quoted_reading):
 def _walk(text, tokens, quoted_reading):
     """Secret spans found by walking one reading's tokens (see the module's docstring)."""
     spans = []
-    expect = None  # None, "value" (a flag's value to step over), "secret", "file" (a redirection's file word)
+    expect = None  # None, "value" (a flag's value to step over) or "secret"
     spaced = False  # a secret that may hold spaces is being read: the next plain words are part of it
     positional = False  # after authtoken/add-authtoken/add-api-key: the next plain word is the secret
     env_name = False  # after a lone NGROK_AUTHTOKEN: "=" or "=X" follows
+    skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     for start, end, is_operator, word in tokens:
         if is_operator:
-            expect, spaced, env_name = None, False, False
+            spaced = False
             if _CONTROL.match(word):
-                positional = False
+                expect, positional, env_name = None, False, False
             elif not _DUPLICATION.search(word) and (quoted_reading or word[-1] in "<>"):
-                expect = "file"  # "> /dev/null": the next word is the file ("2>/dev/null" in one word is not)
+                skip_file = True  # "2>/dev/null" written as one word has its file in it
             continue
-        if expect == "file":
-            expect = None
+        if skip_file:
+            skip_file = False
             continue
         raw = text[start:end]
         if env_name:
