@@ -39,6 +39,7 @@ _ENV_NAMES = ("ngrok_authtoken", "ngrok_api_key")
 _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ \t]*(?P<value>[^\s\x00]+)",
                          re.IGNORECASE)
 _CONTROL = re.compile(r"^[;&|]+$")
+_HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
 # Names of headers and query parameters that carry credentials.
 _CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature"
@@ -131,7 +132,8 @@ def _walk(text, tokens, quoted_reading):
                 continue
             if not word.startswith("--") or len(word) == 2 or word.startswith("-----"):
                 spans.append((start, end))  # "-x" may well be a password; "-----BEGIN" starts a PEM key
-                spaced = spaced and _continues(raw, quoted_reading)
+                # a\ b read without quotes: the escaped space joins the next word to the secret
+                spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
         flag = _flag_name(word)
@@ -219,10 +221,18 @@ def _url_spans(text, spans):
                 spans.append(match.span("value"))
 
 
-def secret_spans(text):
+def secret_spans(text, _depth=0):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
-    spans = _walk(text, shell_tokens(text), True) + _walk(text, plain_tokens(text), False)
+    words = shell_tokens(text)
+    spans = _walk(text, words, True) + _walk(text, plain_tokens(text), False)
+    if _depth < 2:
+        # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
+        # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
+        for start, end, is_operator, word in words:
+            if not is_operator and text[start] in "\"'" and _HAS_SPACE.search(word):
+                inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
+                spans += [(start + 1 + a, start + 1 + b) for a, b in secret_spans(text[start + 1:inner_end], _depth + 1)]
     spans += [match.span("value") for match in _ENV_SECRET.finditer(text)]
     _header_spans(text, spans)
     _url_spans(text, spans)
