@@ -61,6 +61,7 @@ _SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
 # help): a word of the command line that is one of these is the verb even when a multi-word flag value came first.
 VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
     version help""".split())
+_LONGEST_VERB = max(len(verb) for verb in VERBS)
 # Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
 TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
 # Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
@@ -96,17 +97,28 @@ _TRUE = frozenset(["", "true", "t", "1"])
 
 # -- words ----------------------------------------------------------------------------------------------------------
 
-# The shell reading's tokens: separators (whitespace, NUL, backslash-newline continuations), operators, words.
-# A word is a run of plain characters, backslash escapes and quoted parts; each alternative starts with a different
-# character, so a word is matched in one pass. A quoted part left open runs to the end of the text, or to a
-# multivalue separator (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection.
-SHELL_TOKEN = re.compile(
-    r"(?P<separator>(?:[\s\x00]|\\\r?\n)+)"
-    r"|(?P<operator>\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
-    r"""|(?P<word>(?:[^\s\x00"'\\;&|<>]|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+# The shell reading, cut into consecutive pieces that cover the whole text: separators (whitespace, NUL,
+# backslash-newline continuations), operators, words. A word is a run of plain characters, backslash escapes and
+# quoted parts. Linear: every alternative starts with a character class disjoint from the others' (a plain run
+# stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
+# is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
+# (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
+SHELL_PIECE = re.compile(
+    r"((?:[\s\x00]|\\\r?\n)+"
+    r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
-# The argv reading's tokens: runs of anything but whitespace and NUL.
-PLAIN_TOKEN = re.compile(r"[^\s\x00]+")
+# The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
+SHELL_WORD = re.compile(
+    r"(?:[\s\x00]|\\\r?\n)+"
+    r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+PLAIN_WORD = re.compile(r"[^\s\x00]+")
+# The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
+PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
+_NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
+_NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
 _QUOTED_PART = re.compile(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
@@ -116,47 +128,97 @@ _SECRET_ENV = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=",
 _ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
 _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 # Characters that make the two readings differ: without any of them, the argv reading adds nothing.
-_SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
+SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
 
 
 def unquote(word):
     """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b, a\\<newline>b -> ab."""
-    if not any(char in word for char in "\"'\\"):
+    if not _NEEDS_UNQUOTE.search(word):
         return word
     return "".join(escaped or double or single or plain or ""
                    for escaped, double, single, plain in _QUOTED_PART.findall(word))
 
 
+_cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
+
+
 def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
+    if _cache[0] is text and _cache[1] is not None:
+        return _cache[1]
     tokens = []
-    for match in SHELL_TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "word":
-            tokens.append((match.start(), match.end(), False, unquote(match.group())))
-        elif kind == "operator":
-            tokens.append((match.start(), match.end(), True, match.group()))
+    append = tokens.append
+    position = 0
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    for piece in SHELL_PIECE.findall(text):
+        end = position + len(piece)
+        first = piece[0]
+        if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
+            append((position, end, True, piece))
+        elif not (first.isspace() or first == "\x00"
+                  or (first == "\\" and (piece[1:2] == "\n" or piece[1:3] == "\r\n"))):
+            append((position, end, False, unquote(piece) if quoted else piece))
+        position = end
+    _remember(text, 1, tokens)
     return tokens
+
+
+def _remember(text, slot, tokens):
+    if _cache[0] is not text:
+        _cache[0], _cache[1], _cache[2] = text, None, None
+    _cache[slot] = tokens
 
 
 def plain_tokens(text):
     """The argv reading of ``text``: [(start, end, is_operator, text)]; quote characters are dropped from each
     word's text (a collector that quotes arguments quotes whole words), a word made only of shell operator
     characters counts as an operator."""
+    if _cache[0] is text and _cache[2] is not None:
+        return _cache[2]
     tokens = []
-    for match in PLAIN_TOKEN.finditer(text):
-        raw = match.group()
-        if _PLAIN_OPERATOR.match(raw):
-            tokens.append((match.start(), match.end(), True, raw))
+    append = tokens.append
+    position = 0
+    for piece in PLAIN_PIECE.findall(text):
+        end = position + len(piece)
+        first = piece[0]
+        if first.isspace() or first == "\x00":
+            position = end
+            continue
+        if first in "<>;&|0123456789" and _PLAIN_OPERATOR.match(piece):
+            append((position, end, True, piece))
+        elif '"' in piece or "'" in piece:
+            append((position, end, False, piece.replace('"', "").replace("'", "")))
         else:
-            tokens.append((match.start(), match.end(), False, raw.replace('"', "").replace("'", "")))
+            append((position, end, False, piece))
+        position = end
+    _remember(text, 2, tokens)
     return tokens
+
+
+def _is_operator(piece):
+    first = piece[0]
+    return first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece))
+
+
+def shell_words(text):
+    """The shell reading's words and operators, without positions: [(is_operator, text)]."""
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
+            for piece in SHELL_WORD.findall(text) if piece]
+
+
+def plain_words(text):
+    """The argv reading's words (quote characters dropped) and operators, without positions."""
+    quoted = '"' in text or "'" in text
+    return [(True, piece) if piece[0] in "<>;&|0123456789" and _PLAIN_OPERATOR.match(piece)
+            else (False, piece.replace('"', "").replace("'", "") if quoted else piece)
+            for piece in PLAIN_WORD.findall(text)]
 
 
 def split_words(command_line):
     """Splits a command line into words as a POSIX shell would for plain quoting, never failing; shell operators
     (``;``, ``&&``, ``|``, ``>``, ``2>&1``) come out as words of their own."""
-    return [text for _, _, _, text in shell_tokens(command_line or "")]
+    return [text for _, text in shell_words(command_line or "")]
 
 
 def _basename(word):
@@ -164,8 +226,8 @@ def _basename(word):
 
 
 def _named_ngrok(word):
-    return _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) \
-        and " " not in word.strip()
+    return _NGROK_ANY_CASE(word) is not None and \
+        _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) and " " not in word.strip()
 
 
 def _locate_binary(words):
@@ -217,6 +279,8 @@ def _launched(words):
 
 def _explicit_port(target):
     """The port written in a target (``22``, ``host:22``, ``http://host:22/x``), "" when it names none."""
+    if ":" not in target and not target.isdigit():
+        return ""
     if _ASCII_PORT.match(target):
         return target if int(target) <= 65535 else ""
     authority = target.split("://", 1)[-1].split("/", 1)[0]
@@ -284,9 +348,15 @@ def _invocation(binary, args):
     # tunnel, else the first verb, else the first word.
     verb_at = 0
     if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
-        lowered = [word.lower() for word, _, _ in positionals]
-        verb_at = next((at for at, word in enumerate(lowered) if word in OPENING_VERBS),
-                       next((at for at, word in enumerate(lowered) if word in VERBS), 0))
+        first_verb = first_opening = None
+        for at, (word, _, _) in enumerate(positionals):
+            if len(word) <= _LONGEST_VERB and word.lower() in VERBS:
+                if first_verb is None:
+                    first_verb = at
+                if word.lower() in OPENING_VERBS:
+                    first_opening = at
+                    break
+        verb_at = first_opening if first_opening is not None else first_verb or 0
     subcommand = positionals[verb_at][0].lower() if positionals else ""
     rest = positionals[verb_at + 1:]
     if rest and rest[0][2] == positionals[verb_at][2] + 1:
@@ -330,7 +400,7 @@ def _choose_target(rest):
 def _commands(tokens):
     """Splits a token list into commands at control operators; redirections are dropped with their file word."""
     commands, current, skip_file = [], [], False
-    for _, _, is_operator, text in tokens:
+    for is_operator, text in tokens:
         if is_operator:
             skip_file = False
             if _CONTROL.match(text):
@@ -363,7 +433,7 @@ def _command_invocations(words, depth):
 
 def _shell_invocations(command_line, depth=0):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
-    commands = _commands(shell_tokens(command_line))
+    commands = _commands(shell_words(command_line))
     named = [words for words in commands if any(_named_ngrok(word) for word in words)]
     chosen = named or commands[:1]
     found = []
@@ -373,7 +443,7 @@ def _shell_invocations(command_line, depth=0):
 
 
 def _argv_invocations(command_line):
-    words = [text for _, _, _, text in plain_tokens(command_line)]  # '' too: a quote alone was an argument
+    words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0) if words else []
 
 
@@ -391,7 +461,7 @@ def parse_all(command_line):
     if not command_line:
         return []
     found = _shell_invocations(command_line)
-    if _SHELL_CHARACTERS.search(command_line) or "\x00" in command_line:
+    if SHELL_CHARACTERS.search(command_line) or "\x00" in command_line:
         found += _argv_invocations(command_line)
     unique = []
     for invocation in found:

@@ -26,7 +26,7 @@ a fixed character or at a word start and are searched without overlapping.
 
 import re
 
-from .ngrok_cmdline import VALUE_FLAGS, plain_tokens, shell_tokens
+from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, plain_tokens, shell_tokens
 
 MASK = "********"
 
@@ -112,7 +112,6 @@ def _walk(text, tokens, quoted_reading):
         if skip_file:
             skip_file = False
             continue
-        raw = text[start:end]
         if env_name:
             env_name = False
             if word == "=":
@@ -126,6 +125,7 @@ def _walk(text, tokens, quoted_reading):
             expect = None
             continue
         if expect == "secret":
+            raw = text[start:end]
             expect = None
             if word == "=":
                 expect = "secret"  # --authtoken = X
@@ -136,16 +136,21 @@ def _walk(text, tokens, quoted_reading):
                 spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
-        flag = _flag_name(word)
+        flag = _flag_name(word) if word[:1] == "-" else None
         if spaced:
+            raw = text[start:end]
             if flag is None:
-                spans.append((start, end))
+                if spans and spans[-1][1] <= start:
+                    spans[-1] = (spans[-1][0], end)  # one span for the whole spaced secret
+                else:
+                    spans.append((start, end))
                 spaced = _continues(raw, quoted_reading)
                 continue
             spaced = False
         if flag is not None:
             name, equals, value = flag
             if name in _SECRET_FLAGS:
+                raw = text[start:end]
                 if not equals:
                     expect, spaced = "secret", name in _SPACED_SECRET_FLAGS
                 elif _after_equals(text, start, end)[0] < end:  # "--authtoken= 22": no value; 22 is a word
@@ -153,6 +158,11 @@ def _walk(text, tokens, quoted_reading):
                     spaced = name in _SPACED_SECRET_FLAGS and _continues(raw, quoted_reading)
             elif name in VALUE_FLAGS and not equals:
                 expect = "value"
+            continue
+        if len(word) < 9:  # shorter than every keyword and variable name
+            if positional:
+                positional = False
+                spans.append((start, end))
             continue
         lowered = word.lower()
         if lowered.startswith(_ENV_NAMES):
@@ -225,7 +235,9 @@ def secret_spans(text, _depth=0):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
     words = shell_tokens(text)
-    spans = _walk(text, words, True) + _walk(text, plain_tokens(text), False)
+    spans = _walk(text, words, True)
+    if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
+        spans += _walk(text, plain_tokens(text), False)
     if _depth < 2:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
