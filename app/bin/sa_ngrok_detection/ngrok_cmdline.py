@@ -62,6 +62,17 @@ _SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
 VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
     version help""".split())
 _LONGEST_VERB = max(len(verb) for verb in VERBS)
+
+
+def _letter_cases(word):
+    if not word:
+        return [""]
+    rest = _letter_cases(word[1:])
+    return [first + tail for first in {word[0], word[0].upper()} for tail in rest]
+
+
+# Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too).
+_ANY_CASE_VERBS = frozenset(variant for verb in VERBS for variant in _letter_cases(verb))
 # Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
 TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
 # Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
@@ -239,7 +250,8 @@ def _locate_binary(words):
     ``ngrok version`` stays a tunnel).
     """
     found = [_launched(words)]
-    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None)
+    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None) \
+        if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
     if named is not None and found[0] != (named, None):
         if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
                 _basename(words[found[0][0]]).lower() in _LAUNCHERS:
@@ -350,7 +362,7 @@ def _invocation(binary, args):
     if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
         first_verb = first_opening = None
         for at, (word, _, _) in enumerate(positionals):
-            if len(word) <= _LONGEST_VERB and word.lower() in VERBS:
+            if word in _ANY_CASE_VERBS:
                 if first_verb is None:
                     first_verb = at
                 if word.lower() in OPENING_VERBS:
@@ -434,7 +446,8 @@ def _command_invocations(words, depth):
 def _shell_invocations(command_line, depth=0):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
     commands = _commands(shell_words(command_line))
-    named = [words for words in commands if any(_named_ngrok(word) for word in words)]
+    named = [words for words in commands if any(_named_ngrok(word) for word in words)] \
+        if _NGROK_ANY_CASE(command_line) else []
     chosen = named or commands[:1]
     found = []
     for words in chosen:
