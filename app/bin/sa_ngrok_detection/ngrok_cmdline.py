@@ -125,7 +125,8 @@ SHELL_WORD = re.compile(
     r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
-PLAIN_WORD = re.compile(r"[^\s\x00]+")
+_ONE_SEPARATOR = re.compile(r"[\s\x00]")
+_OPERATOR_START = frozenset("<>;&|0123456789")
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
 _NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
@@ -219,11 +220,13 @@ def shell_words(text):
 
 
 def plain_words(text):
-    """The argv reading's words (quote characters dropped) and operators, without positions."""
+    """The argv reading's words (quote characters dropped) and operators, without positions. Each whitespace or
+    NUL character separates two words: argv joined with spaces shows an empty argument as two spaces."""
     quoted = '"' in text or "'" in text
-    return [(True, piece) if piece[0] in "<>;&|0123456789" and _PLAIN_OPERATOR.match(piece)
+    pieces = _ONE_SEPARATOR.split(text.strip())
+    return [(True, piece) if piece[:1] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece)
             else (False, piece.replace('"', "").replace("'", "") if quoted else piece)
-            for piece in PLAIN_WORD.findall(text)]
+            for piece in pieces]
 
 
 def split_words(command_line):
@@ -401,12 +404,12 @@ def _choose_target(rest):
     if not rest:
         return ""
     for word, clean, _ in rest:
-        if clean:
+        if clean and word:
             return word
     for word, _, _ in rest:
         if _explicit_port(word):
             return word
-    return rest[-1][0]
+    return next((word for word, _, _ in reversed(rest) if word), "")
 
 
 def _commands(tokens):
