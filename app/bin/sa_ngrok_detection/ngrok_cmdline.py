@@ -141,6 +141,8 @@ _ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
 _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 # Characters that make the two readings differ: without any of them, the argv reading adds nothing.
 SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
+# ... and for parsing, NUL and runs of separators too (the argv reading keeps an empty argument: two spaces).
+_READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
 
 
 def unquote(word):
@@ -400,16 +402,17 @@ def _choose_target(rest):
 
     ngrok takes exactly one. More words mean that a flag value held spaces and was logged unquoted
     (``--metadata "a b" 22`` arrives as ``--metadata a b 22``): then a word that does not directly follow a flag's
-    value is the target; failing that, the first word written with a port, else the last word."""
-    if not rest:
-        return ""
+    value is the target; failing that, the target ends a run of such words (the value's pieces come first), so
+    the first run's end written with a port, else the last run's end."""
     for word, clean, _ in rest:
         if clean and word:
             return word
-    for word, _, _ in rest:
+    ends = [word for at, (word, _, index) in enumerate(rest)
+            if word and (at + 1 == len(rest) or rest[at + 1][2] != index + 1)]
+    for word in ends:
         if _explicit_port(word):
             return word
-    return next((word for word, _, _ in reversed(rest) if word), "")
+    return ends[-1] if ends else next((word for word, _, _ in reversed(rest) if word), "")
 
 
 def _commands(tokens):
@@ -477,7 +480,7 @@ def parse_all(command_line):
     if not command_line:
         return []
     found = _shell_invocations(command_line)
-    if SHELL_CHARACTERS.search(command_line) or "\x00" in command_line:
+    if _READINGS_DIFFER.search(command_line):
         found += _argv_invocations(command_line)
     unique = []
     for invocation in found:

@@ -111,7 +111,10 @@ def _walk(text, tokens, quoted_reading):
             continue
         if skip_file:
             skip_file = False
-            continue
+            # "> --authtoken=X", "> authtoken X": more likely a keyword than a file named so; read it as one.
+            if word[:1] != "-" and word.lower() not in _POSITIONAL_KEYWORDS and \
+                    not word.lower().startswith(_ENV_NAMES):
+                continue
         if env_name:
             env_name = False
             if word == "=":
@@ -123,7 +126,9 @@ def _walk(text, tokens, quoted_reading):
                 continue
         if expect == "value":
             expect = None
-            continue
+            # pflag would take "--authtoken" as --log's value; a person meant the flag: mask what follows it.
+            if not (word[:1] == "-" and (_flag_name(word) or ("",))[0] in _SECRET_FLAGS):
+                continue
         if expect == "secret":
             raw = text[start:end]
             expect = None
