@@ -394,7 +394,9 @@ def _invocation(binary, args):
 
     arguments = " ".join(([positionals[verb_at][0]] if positionals else []) + words_after + flags)
     paths = tuple(([binary] if "/" in binary else []) + config_paths)
-    return NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+    others = _other_targets(rest, target) if subcommand in TUNNEL_VERBS else ()
+    return [found] + [found._replace(target=other, target_port=target_port(other, subcommand)) for other in others]
 
 
 def _choose_target(rest):
@@ -413,6 +415,16 @@ def _choose_target(rest):
         if _explicit_port(word):
             return word
     return ends[-1] if ends else next((word for word, _, _ in reversed(rest) if word), "")
+
+
+def _other_targets(rest, target):
+    """Other run ends written with a port, when no word is clean: the text cannot tell which one ngrok took
+    (``--log ngrok tcp 8080 --log version 22``), so each counts."""
+    if any(clean and word for word, clean, _ in rest):
+        return []
+    return [word for at, (word, _, index) in enumerate(rest)
+            if word and word != target and (at + 1 == len(rest) or rest[at + 1][2] != index + 1)
+            and _explicit_port(word)]
 
 
 def _commands(tokens):
@@ -442,10 +454,11 @@ def _command_invocations(words, depth):
             if depth < 3:
                 found.extend(_shell_invocations(inner, depth + 1))
             continue
-        invocation = _invocation(words[start], words[start + 1:])
-        if _SECRET_ENV.search(" ".join(words[:start + 1])) and not invocation.has_authtoken:
-            invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
-        found.append(invocation)
+        secret_env = _SECRET_ENV.search(" ".join(words[:start + 1])) is not None
+        for invocation in _invocation(words[start], words[start + 1:]):
+            if secret_env and not invocation.has_authtoken:
+                invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
+            found.append(invocation)
     return found
 
 
