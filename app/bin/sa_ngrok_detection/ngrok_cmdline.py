@@ -362,22 +362,21 @@ def _invocation(binary, args):
 
     # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
     # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
-    # tunnel, else the first verb, else the first word.
-    verb_at = 0
+    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
+    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
+    verb_at, candidates = 0, [0]
     if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
-        first_verb = first_opening = None
+        first_verb = None
+        candidates = []
         for at, (word, _, _) in enumerate(positionals):
             if word in _ANY_CASE_VERBS:
                 if first_verb is None:
                     first_verb = at
                 if word.lower() in OPENING_VERBS:
-                    first_opening = at
-                    break
-        verb_at = first_opening if first_opening is not None else first_verb or 0
+                    candidates.append(at)
+        verb_at = candidates[0] if candidates else first_verb or 0
     subcommand = positionals[verb_at][0].lower() if positionals else ""
     rest = positionals[verb_at + 1:]
-    if rest and rest[0][2] == positionals[verb_at][2] + 1:
-        rest[0] = (rest[0][0], True, rest[0][2])  # right after the verb: it follows the verb, not a value
     words_after = [word for word, _, _ in rest]
 
     if subcommand == "authtoken" or (
@@ -390,41 +389,53 @@ def _invocation(binary, args):
     action = subcommand
     if subcommand in ACTION_VERBS and words_after:
         action = subcommand + " " + words_after[0].lower()
-    target = _choose_target(rest) if subcommand in TUNNEL_VERBS else ""
+    targets = _targets(positionals, candidates) if subcommand in TUNNEL_VERBS else {}
+    target = targets.pop(verb_at, "")
 
     arguments = " ".join(([positionals[verb_at][0]] if positionals else []) + words_after + flags)
     paths = tuple(([binary] if "/" in binary else []) + config_paths)
     found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
-    others = _other_targets(rest, target) if subcommand in TUNNEL_VERBS else ()
-    return [found] + [found._replace(target=other, target_port=target_port(other, subcommand)) for other in others]
+    others = {}
+    for at, other in targets.items():
+        if other != target and other not in others:
+            verb = positionals[at][0].lower() if at >= 0 else subcommand
+            others[other] = found._replace(subcommand=verb, action=verb, target=other,
+                                           target_port=target_port(other, verb))
+    return [found] + list(others.values())
 
 
-def _choose_target(rest):
-    """The tunnel's target among the words after the verb.
+def _targets(positionals, candidates):
+    """{verb position: the tunnel's target read after it} for each candidate verb position, plus, under position
+    -1 - n, the other unquoted run ends written with a port when no word is clean (the text cannot tell which one
+    ngrok took: --log ngrok tcp 8080 --log version 22). Linear: the choices are read from suffix tables.
 
-    ngrok takes exactly one. More words mean that a flag value held spaces and was logged unquoted
-    (``--metadata "a b" 22`` arrives as ``--metadata a b 22``): then a word that does not directly follow a flag's
-    value is the target; failing that, the target ends a run of such words (the value's pieces come first), so
-    the first run's end written with a port, else the last run's end."""
-    for word, clean, _ in rest:
-        if clean and word:
-            return word
-    ends = [word for at, (word, _, index) in enumerate(rest)
-            if word and (at + 1 == len(rest) or rest[at + 1][2] != index + 1)]
-    for word in ends:
-        if _explicit_port(word):
-            return word
-    return ends[-1] if ends else next((word for word, _, _ in reversed(rest) if word), "")
-
-
-def _other_targets(rest, target):
-    """Other run ends written with a port, when no word is clean: the text cannot tell which one ngrok took
-    (``--log ngrok tcp 8080 --log version 22``), so each counts."""
-    if any(clean and word for word, clean, _ in rest):
-        return []
-    return [word for at, (word, _, index) in enumerate(rest)
-            if word and word != target and (at + 1 == len(rest) or rest[at + 1][2] != index + 1)
-            and _explicit_port(word)]
+    After a verb: the word right after it; else the first word that does not follow a flag value; else (a flag
+    value held spaces and was logged unquoted: --metadata a b 22) the first end of a run of such words written
+    with a port (the value's pieces come first); else the last run end."""
+    count = len(positionals)
+    next_clean, next_port_end, last_end = [None] * (count + 1), [None] * (count + 1), [None] * (count + 1)
+    for at in range(count - 1, -1, -1):
+        word, clean, index = positionals[at]
+        is_end = bool(word) and (at + 1 == count or positionals[at + 1][2] != index + 1)
+        next_clean[at] = at if clean and word else next_clean[at + 1]
+        next_port_end[at] = at if is_end and _explicit_port(word) else next_port_end[at + 1]
+        last_end[at] = last_end[at + 1] if last_end[at + 1] is not None else (at if is_end else None)
+    found = {}
+    for verb_at in candidates:
+        after = verb_at + 1
+        if after < count and positionals[after][2] == positionals[verb_at][2] + 1 and positionals[after][0]:
+            choice = after
+        else:
+            choice = next(at for at in (next_clean[after], next_port_end[after], last_end[after], -1)
+                          if at is not None)
+        found[verb_at] = positionals[choice][0] if choice >= 0 else ""
+    if candidates and next_clean[candidates[0] + 1] is None:
+        at, extra = candidates[0] + 1, 0
+        while at < count and next_port_end[at] is not None:
+            extra += 1
+            found[-1 - extra] = positionals[next_port_end[at]][0]
+            at = next_port_end[at] + 1
+    return found
 
 
 def _commands(tokens):
@@ -495,10 +506,7 @@ def parse_all(command_line):
     found = _shell_invocations(command_line)
     if _READINGS_DIFFER.search(command_line):
         found += _argv_invocations(command_line)
-    unique = []
-    for invocation in found:
-        if invocation not in unique and invocation != EMPTY:
-            unique.append(invocation)
+    unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]
     if any(invocation.subcommand in OPENING_VERBS for invocation in unique):
         unique = [invocation for invocation in unique if invocation.action not in INFORMATIONAL_ACTIONS]
     return sorted(unique, key=_rank)
