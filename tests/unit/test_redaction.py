@@ -372,3 +372,10 @@ def test_split_across_multivalue_values_no_secret_survives(form):
     words = line.replace("\x00", " ").split(" ")
     values = [" ".join(words[:len(words) // 2]), " ".join(words[len(words) // 2:])]
     assert S not in "".join(redact_values(values))
+
+
+@pytest.mark.parametrize("line", ["ngrok http https://x@https://user:%s@host" % S, "https://a:b@x/?r=https://u:%s@h" % S,
+                                  "ngrok http 80 --traffic-policy-url https://x/p?a=1?token=%s" % S,
+                                  "ngrok http 80 --traffic-policy-url https://x/p?next=https://y/?sig=%s" % S])
+def test_credentials_nested_in_other_urls_are_masked(line):
+    assert S not in redact(line)

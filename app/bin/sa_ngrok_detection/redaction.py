@@ -49,9 +49,9 @@ _HEADER_NAME = re.compile(r"(?<![\w-])(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
 _AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
 # scheme://userinfo@host: the authority runs to the first / ? # or space; userinfo to its last @.
-_URL_AUTHORITY = re.compile(r"://(?P<authority>[^/?#\s\x00\"'<>]*)")
+_URL_AUTHORITY = re.compile(r"[^/?#\s\x00\"'<>]*")
 # ?name=value and &name=value.
-_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#\s\x00\"']*)")
+_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)")
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
@@ -225,11 +225,16 @@ def _quoted_word_ends(text):
 
 
 def _url_spans(text, spans):
-    if "://" in text:
-        for match in _URL_AUTHORITY.finditer(text):
-            at = match.group("authority").rfind("@")
-            if at >= 0:
-                spans.append((match.start("authority"), match.start("authority") + at))
+    # Every "://", also one inside another URL's authority (https://x@https://u:p@h): each authority scan stops at
+    # the next "/", so the scans never overlap.
+    position = text.find("://")
+    while position >= 0:
+        start = position + 3
+        authority = _URL_AUTHORITY.match(text, start).group()
+        at = authority.rfind("@")
+        if at >= 0:
+            spans.append((start, start + at))
+        position = text.find("://", position + 1)
     if "=" in text:
         for match in _QUERY_PARAMETER.finditer(text):
             if match.group("value") and _CREDENTIAL_NAME.search(match.group("name")):
