@@ -22,6 +22,7 @@ from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
 from .template import UNKNOWN, split_template
+from .wildcard import ascii_lower
 
 _MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
 _PLAN_LIMIT = 4  # headers remembered at once, each with its memories
@@ -85,7 +86,7 @@ class Enricher(object):
     def __init__(self, settings, allowlist=None, modifier_table=None):
         self.settings = settings
         self.base = detection.base_score(settings.impact, settings.confidence)
-        self.allowlist = allowlist if allowlist is not None and allowlist.entries else None
+        self.allowlist = allowlist if allowlist is not None and len(allowlist) else None
         self.modifiers = list(modifier_table.modifiers) if settings.modifiers and modifier_table is not None else []
         self.template = split_template(settings.message)
         self.failed_rows = 0
@@ -239,7 +240,9 @@ class _Plan(object):
         self.allowlist = allowlist = enricher.allowlist
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
+            # Per field: column value -> the entries indexed under that field whose pattern there matches it.
             self.allowlist_index = [(field, self.allowlist_columns[field], {}) for field in allowlist.indexed_fields]
+            self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
 
         # The message: literal text and fields; output fields come from the row's outcome.
@@ -395,25 +398,34 @@ class _Plan(object):
             row[index] = masked
 
     def allowlist_entry(self, row):
-        indexed = []
+        found, merged = self.allowlist_unindexed, False
         for field, column, memory in self.allowlist_index:
             key = column.key(row)
             entries = memory.get(key)
             if entries is None:
-                entries = []
-                for value in values_of_key(key):
-                    entries.extend(self.allowlist.indexed_under(field, value.lower()))
-                entries = _remember(memory, key, tuple(entries))
-            indexed.extend(entries)
-        candidates = self.allowlist.in_file_order(indexed) if indexed or self.allowlist.unindexed else ()
-        if not candidates:
+                entries = _remember(memory, key, self.allowlist.entries_for(
+                    field, [ascii_lower(value) for value in values_of_key(key)]))
+            if entries:
+                if found:
+                    found, merged = found + entries, True
+                else:
+                    found = entries
+        if not found:
             return None
-        columns = self.allowlist_columns
+        if merged:
+            found = sorted(found, key=_line_of)
+        columns, lowered = self.allowlist_columns, {}
 
         def lowered_values_of(field):
-            return [value.lower() for value in values_of_key(columns[field].key(row))]
+            values = lowered.get(field)
+            if values is None:
+                values = lowered[field] = [ascii_lower(value) for value in values_of_key(columns[field].key(row))]
+            return values
 
-        return self.allowlist.first_match(candidates, lowered_values_of)
+        for entry in found:
+            if entry.matches(lowered_values_of):
+                return entry
+        return None
 
     def message(self, row, outputs):
         pieces = []
@@ -439,6 +451,10 @@ class _Plan(object):
                 row[index] = MASK  # never leak a secret because redaction could not run
         cells = (str(enricher.base), csv_cell(_FALLBACK_REASON), "", "", "false", "", "", "")
         return cells, False
+
+
+def _line_of(entry):
+    return entry.line
 
 
 def _uncell(cell):
