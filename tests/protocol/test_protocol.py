@@ -337,6 +337,49 @@ def test_allowlisted_rows_are_marked_with_the_reason(app_copy):
     assert result.messages == []
 
 
+def _tree(folder):
+    """Every path under a folder with its size and modification time."""
+    found = {}
+    for root, dirs, files in os.walk(str(folder)):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            found[os.path.relpath(path, str(folder))] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def test_the_allowlist_index_is_persisted_outside_the_app_and_reused(app_copy, tmp_path, monkeypatch, python):
+    """Search after search, the parsed and indexed allowlist is read from $SPLUNK_HOME/var/run, never written into
+    the app folder (read-only, or a knowledge bundle on an indexer), and decides the same."""
+    splunk_home = tmp_path / "splunk"
+    monkeypatch.setenv("SPLUNK_HOME", str(splunk_home))
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-*,www-data,,*tcp 22*,web fleet,,\n")
+    before = _tree(app_copy)
+    for chmod in (False, True):
+        if chmod:
+            for root, dirs, files in os.walk(str(app_copy)):
+                for name in dirs + files:
+                    os.chmod(os.path.join(root, name), 0o555 if name in dirs else 0o444)
+        result = run([detection_row(), detection_row(dest="db-01")], app_dir=str(app_copy), python=python)
+        assert [row["allowlist_reason"] for row in result.rows] == ["web fleet", ""]
+        assert errors_of(result) == [] and result.exit_code == 0
+    for root, dirs, _ in os.walk(str(app_copy)):
+        os.chmod(root, 0o755)
+    after = _tree(app_copy)
+    assert {path: size for path, (size, _) in after.items()} == {path: size for path, (size, _) in before.items()}
+    cache = splunk_home / "var" / "run" / "SA-ngrok-detection" / "index-cache"
+    assert len(os.listdir(str(cache))) == 1
+
+
+def test_no_usable_cache_folder_changes_nothing(app_copy, tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "splunk"
+    not_a_folder.write_text("a file where SPLUNK_HOME should be")
+    monkeypatch.setenv("SPLUNK_HOME", str(not_a_folder))
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
+    result = run([detection_row()], app_dir=str(app_copy))
+    assert result.rows[0]["allowlist_reason"] == "known" and result.messages == [] and result.exit_code == 0
+
+
 def test_on_allowlist_drop_removes_allowlisted_rows(app_copy):
     write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
     rows = [detection_row(process_id="1"), detection_row(dest="other", process_id="2"),
