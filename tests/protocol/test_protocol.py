@@ -545,6 +545,8 @@ def test_the_vendored_splunklib_is_the_version_the_chunk_seam_was_written_for(bu
     assert hasattr(search_command.SearchCommand, "_protocol_v2_option_parser")
     writer = internals.RecordWriterV2(io.BytesIO())
     assert hasattr(writer, "_buffer") and hasattr(writer, "_pending_record_count")
+    # _ReplyWriter overrides this method and frames chunks as it does, with its JSON encoder.
+    assert hasattr(internals.RecordWriterV2, "_write_chunk") and hasattr(writer, "_iterencode_json")
 
 
 def test_output_is_valid_splunk_csv_with_mv_columns_next_to_each_other():
@@ -615,3 +617,63 @@ def test_the_same_text_as_a_value_and_as_a_multivalue_column_is_redacted_right()
     body = ("dest,process,__mv_process\r\nA,%s,\r\nB,\"x\ny\",%s\r\n" % (encoded, encoded)).encode()
     out = run(bodies=[body]).rows
     assert out[1]["process"] == ["ngrok --authtoken ********", "ngrok tcp 22"]
+
+
+def _raw_reply(session):
+    """One reply exactly as sent: (frame bytes, metadata dict, body bytes)."""
+    import json
+    import time
+    deadline = time.monotonic() + session.timeout
+    header = session._read_line(deadline)
+    _, metadata_size, body_size = header.decode("ascii").strip().split(",")
+    metadata = session._read(int(metadata_size), deadline)
+    body = session._read(int(body_size), deadline)
+    return header + metadata + body, json.loads(metadata.decode("utf-8")), body
+
+
+@pytest.mark.parametrize("args, allowlist_text", [
+    ([], None),
+    (["on_allowlist=drop"], ALLOWLIST_HEADER + "web-prod-03,,,,dropped,,\n*,,,,refused,,\n"),
+])
+def test_replies_are_framed_byte_for_byte_as_splunklib_frames_them(app_copy, python, built_app, args,
+                                                                    allowlist_text):
+    """ngrokscore sends each reply body encoded once (_ReplyWriter) instead of through splunklib's text buffer: the
+    frames must be exactly what splunklib's own RecordWriterV2 writes for the same metadata and body."""
+    import sys
+    from ngrokscore_local import CommandSession
+    sys.path.insert(0, os.path.join(built_app, "lib"))
+    from splunklib.searchcommands.internals import RecordWriterV2
+    if allowlist_text is not None:
+        write_lookup(app_copy, "ngrok_allowlist.csv", allowlist_text)
+    bodies = [
+        rows_to_csv([detection_row(process_id=str(i), dest="h\u00e9-%d" % i, user="\u7528\u6237") for i in range(3)]
+                    + [detection_row(process="ngrok tcp 22 --authtoken=2abc\x00def\"q\"", process_id="9")]),
+        rows_to_csv([detection_row()]),  # dropped with on_allowlist=drop: an empty body with metadata
+        b"",
+    ]
+    session = CommandSession(str(app_copy), python=python)
+    frames = []
+    try:
+        session.getinfo(args)
+        for index, body in enumerate(bodies):
+            session.send({"action": "execute", "finished": index == len(bodies) - 1}, body)
+            frames.append(_raw_reply(session))
+        assert session.close() == 0
+    finally:
+        session.cleanup()
+    for frame, metadata, body in frames:
+        expected = io.BytesIO()
+        reference = RecordWriterV2(expected)
+        for level, text in (metadata.get("inspector") or {}).get("messages", []):
+            reference.write_message(level, text.replace("{", "{{").replace("}", "}}"))
+        reference._buffer.write(body.decode("utf-8"))
+        reference.write_chunk(finished=metadata["finished"])
+        assert frame == expected.getvalue()
+    # Header and four rows; with on_allowlist=drop the web-prod-03 row is dropped from the first chunk.
+    assert frames[0][2].count(b"\r\n") == (4 if args else 5)
+    assert "h\u00e9-2,\u7528\u6237".encode("utf-8") in frames[0][2]
+    if allowlist_text is not None:
+        assert frames[1][2] == b"" and "inspector" not in frames[1][1]  # messages went with the first reply
+        assert any("line 3" in text for _, text in frames[0][1]["inspector"]["messages"])
+    else:
+        assert b"--authtoken=********" in frames[0][2]

@@ -13,6 +13,7 @@ import io
 import sys
 
 from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch
+from splunklib.searchcommands.internals import RecordWriterV2
 
 from . import allowlist as allowlist_module
 from . import detection
@@ -58,12 +59,76 @@ class _LengthCheckingReader(object):
         return self.stream.readline(*args)
 
 
+class _EncodedReply(object):
+    """The reply body as UTF-8 bytes, encoded a thousand rows at a time as the enricher writes them.
+
+    splunklib would hold a full chunk's reply three times over (its text buffer, a copy of it, the UTF-8 bytes);
+    the reply is four times the size of the request, so that is most of the command's peak memory. Here it is held
+    once, as bytes, and written out by _ReplyWriter.
+    """
+
+    def __init__(self, restore=None):
+        self.parts = []
+        self.size = 0
+        self._restore = restore  # the stand-in character that replaced NUL in the request, or None
+
+    def write(self, text):
+        if self._restore is not None:
+            text = text.replace(self._restore, "\0")
+        data = text.encode("utf-8")
+        self.parts.append(data)
+        self.size += len(data)
+
+
+class _ReplyWriter(RecordWriterV2):
+    """splunklib's protocol v2 writer, sending a body already encoded (_EncodedReply) instead of its text buffer.
+
+    The chunk is framed exactly as RecordWriterV2._write_chunk frames it (``chunked 1.0,<metadata bytes>,<body
+    bytes>\\n``, the metadata as compact JSON without null values, then the body); the protocol tests check the
+    replies byte for byte under every supported Python.
+    """
+
+    encoded = None
+
+    def _write_chunk(self, metadata, body):
+        encoded, self.encoded = self.encoded, None
+        if encoded is None or not encoded.size:
+            return RecordWriterV2._write_chunk(self, metadata, body)
+        parts = ([body.encode("utf-8")] if body else []) + encoded.parts
+        encoded.parts = []
+        metadata_bytes = b""
+        if metadata:
+            metadata_bytes = "".join(self._iterencode_json(dict((n, v) for n, v in metadata if v is not None),
+                                                           0)).encode("utf-8")
+        ofile = self.ofile
+        ofile.write(("chunked 1.0,%d,%d\n" % (len(metadata_bytes), sum(len(part) for part in parts)))
+                    .encode("ascii"))
+        ofile.write(metadata_bytes)
+        while parts:
+            ofile.write(parts.pop(0))  # each part is freed once written
+        ofile.flush()
+        self._flushed = True
+
+
 def _free_character(text):
     """A private-use character that does not occur in ``text``."""
     for code in range(0xE000, 0xF900):
         if chr(code) not in text:
             return chr(code)
     raise RuntimeError("a chunk holds NUL and every private-use character")
+
+
+# Characters that end a line for str.splitlines but not for the csv module (which ends records at \r and \n).
+_OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _lines(body):
+    """The chunk's lines for csv.reader. A list of lines costs about 1.3 times the text; io.StringIO would copy it
+    into 4 bytes per character. Only when a line break the csv module does not know (or a CR alone) occurs does the
+    text go through StringIO, which splits lines exactly as the csv module expects."""
+    if any(mark in body for mark in _OTHER_LINE_BREAKS) or body.count("\r") != body.count("\r\n"):
+        return io.StringIO(body)
+    return body.splitlines(True)
 
 
 def _literal(text):
@@ -112,6 +177,10 @@ class NgrokScoreCommand(StreamingCommand):
             messages.extend(("WARN", "ngrokscore: " + text) for text in allowlist.warnings)
         # Shown with the first results, where splunkd displays them for every search.
         self._pending_messages = messages
+        # The writer splunklib made for this protocol run, made to send pre-encoded replies (same state, same
+        # framing; see _ReplyWriter).
+        if type(self._record_writer) is RecordWriterV2:
+            self._record_writer.__class__ = _ReplyWriter
 
     def _fail(self, text):
         self.write_error(_literal(text))
@@ -142,14 +211,18 @@ class NgrokScoreCommand(StreamingCommand):
         stand_in = _free_character(body) if "\0" in body else None
         if stand_in is not None:
             body = body.replace("\0", stand_in)
-        reader = csv.reader(io.StringIO(body), dialect=SplunkCsv)
+        reader = csv.reader(_lines(body), dialect=SplunkCsv)
         header = next(reader, None)
         if not header:
             return
         enricher = self.enricher
         failed_before = enricher.failed_rows
-        if stand_in is None:
-            # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
+        if isinstance(writer, _ReplyWriter):
+            # Rows stream from the chunk's text into UTF-8 bytes that _ReplyWriter sends after this method.
+            reply = _EncodedReply(stand_in)
+            writer._pending_record_count += enricher.write(header, reader, reply)
+            writer.encoded = reply
+        elif stand_in is None:
             writer._pending_record_count += enricher.write(header, reader, writer._buffer)
         else:
             reply = io.StringIO()

@@ -213,6 +213,14 @@ class _Plan(object):
             if "__mv_" + name in positions:
                 self._place(positions["__mv_" + name], "")  # an earlier multivalue would shadow the new value
         self.varying = [positions[name] for name in _VARYING_COLUMNS]
+        # The usual case, every output column new: a row's line is one %-format of its varying cells and its own
+        # cells, the constant cells already in the template.
+        self.line_template = None
+        if not self.constant_overwrites and all(position >= self.width for position in self.varying):
+            cells = [cell.replace("%", "%%") if cell is not None else None for cell in self.tail]
+            for position in self.varying:
+                cells[position - self.width] = "%s"
+            self.line_template = ",".join(cells) + ",%s\r\n"
 
         # Secrets are masked in every column process and parent_process may arrive in, duplicates included.
         self.redacted_indexes = []
@@ -277,8 +285,9 @@ class _Plan(object):
 
     def write(self, rows, out):
         width, drop = self.width, self.settings.on_allowlist == "drop"
-        write_cells, write_text = csv.writer(out, SplunkCsv).writerow, out.write
         redacting = bool(self.redacted_indexes)
+        template, commas = self.line_template, width - 1
+        lines = []
         count = 0
         for row in rows:
             if len(row) != width:
@@ -292,14 +301,25 @@ class _Plan(object):
             if allowlisted and drop:
                 continue
             if not count:
-                write_text(self.header_line + "\r\n")
+                lines.append(self.header_line + "\r\n")
             count += 1
-            tail = self.layout(row, cells)
-            for position, value in self.constant_overwrites:
-                row[position] = value
-            if tail:
-                write_text(",".join(tail) + ",")
-            write_cells(row)
+            if template is not None:
+                # The row's own cells as the csv module writes them: joined as they are unless one needs quotes.
+                text = ",".join(row)
+                if '"' in text or "\n" in text or "\r" in text or text.count(",") != commas:
+                    text = ",".join([csv_cell(cell) for cell in row])
+                lines.append(template % (cells + (text,)))
+            else:
+                tail = self.layout(row, cells)
+                for position, value in self.constant_overwrites:
+                    row[position] = value
+                text = ",".join([csv_cell(cell) for cell in row])
+                lines.append(",".join(tail) + "," + text + "\r\n" if tail else (text or '""') + "\r\n")
+            if len(lines) >= 1000:
+                out.write("".join(lines))
+                lines = []
+        if lines:
+            out.write("".join(lines))
         return count
 
     def layout(self, row, cells):
