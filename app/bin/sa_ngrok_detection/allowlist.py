@@ -69,24 +69,25 @@ class _FieldIndex(object):
         self.fragments = fragments
 
     def numbers(self, value):
-        """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count."""
-        found = []
+        """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count.
+        A key maps to one entry number, or to a tuple of them when several entries share it."""
+        hits = []
         hit = self.exact.get(value)
-        if hit:
-            found.extend(hit)
+        if hit is not None:
+            hits.append(hit)
         size = len(value)
         for length, table in self.prefixes:
             if length > size:
                 break
             hit = table.get(value[:length])
-            if hit:
-                found.extend(hit)
+            if hit is not None:
+                hits.append(hit)
         for length, table in self.suffixes:
             if length > size:
                 break
             hit = table.get(value[size - length:])
-            if hit:
-                found.extend(hit)
+            if hit is not None:
+                hits.append(hit)
         for length, table in self.fragments:
             if length > size:
                 break
@@ -95,14 +96,20 @@ class _FieldIndex(object):
                 # Few keys, long value: one substring search per key (in C) is cheaper than a slice per position.
                 for fragment, hit in table.items():
                     if fragment in value:
-                        found.extend(hit)
+                        hits.append(hit)
             else:
                 seen = set()
                 for start in range(positions):
                     fragment = value[start:start + length]
                     if fragment in table and fragment not in seen:
                         seen.add(fragment)
-                        found.extend(table[fragment])
+                        hits.append(table[fragment])
+        found = []
+        for hit in hits:
+            if isinstance(hit, int):
+                found.append(hit)
+            else:
+                found.extend(hit)
         return found
 
     def to_data(self):
@@ -116,7 +123,7 @@ class Allowlist(object):
         self.file_name = file_name
         self.errors = list(errors)
         self.expired_lines = list(expired_lines)
-        self._rows = entries  # Entry objects, or (line, ((field, text), ...), reason, owner) rows from the cache
+        self._rows = entries  # Entry objects, or rows from the cache (see rows_data)
         self._entries = [None] * len(entries)
         for number, entry in enumerate(entries):
             if isinstance(entry, Entry):
@@ -135,9 +142,9 @@ class Allowlist(object):
         """Entry objects are made when first needed: a large allowlist loaded from the cache stays plain data."""
         found = self._entries[number]
         if found is None:
-            line, patterns, reason, owner = self._rows[number]
-            found = self._entries[number] = Entry(line, tuple((field, Pattern(text)) for field, text in patterns),
-                                                  reason, owner)
+            parts = self._rows[number].split("\0")
+            patterns = tuple((parts[at], Pattern(parts[at + 1])) for at in range(3, len(parts), 2))
+            found = self._entries[number] = Entry(int(parts[0]), patterns, parts[1], parts[2])
         return found
 
     @property
@@ -149,8 +156,11 @@ class Allowlist(object):
         return fields, self._unindexed
 
     def rows_data(self):
-        return tuple((entry.line, tuple((field, pattern.text) for field, pattern in entry.patterns), entry.reason,
-                      entry.owner) for entry in self.entries)
+        """Each entry as one string (line, reason, owner, then field and pattern pairs, NUL-separated: a lookup
+        never holds NUL), so that a persisted 10,000-entry allowlist loads as 10,000 objects, not 100,000."""
+        return tuple("\0".join([str(entry.line), entry.reason, entry.owner]
+                                + [text for field, pattern in entry.patterns for text in (field, pattern.text)])
+                     for entry in self.entries)
 
     @property
     def warnings(self):
@@ -262,7 +272,7 @@ def _build_index(entries):
         table.setdefault(key, []).append(number)
 
     def frozen(table):
-        return {key: tuple(numbers) for key, numbers in table.items()}
+        return {key: numbers[0] if len(numbers) == 1 else tuple(numbers) for key, numbers in table.items()}
 
     fields = {}
     for field, (exact, prefixes, suffixes, fragments) in tables.items():
