@@ -98,12 +98,8 @@ class _FieldIndex(object):
                     if fragment in value:
                         hits.append(hit)
             else:
-                seen = set()
-                for start in range(positions):
-                    fragment = value[start:start + length]
-                    if fragment in table and fragment not in seen:
-                        seen.add(fragment)
-                        hits.append(table[fragment])
+                fragments = {value[start:start + length] for start in range(positions)}
+                hits.extend([table[fragment] for fragment in fragments if fragment in table])
         found = []
         for hit in hits:
             if isinstance(hit, int):

@@ -14,6 +14,7 @@ however many rows a search sends.
 """
 
 import csv
+from operator import itemgetter
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
@@ -169,6 +170,20 @@ class _AbsentColumn(_Column):
 _ABSENT = _AbsentColumn()
 
 
+def _getter(column):
+    """The fastest way to read a column's key from a row: an itemgetter (in C) for a plain column without __mv_."""
+    if type(column) is _Column and column.mv_index is None:
+        return itemgetter(column.value_index)
+    return column.key
+
+
+def _keys_getter(columns):
+    """One call that returns the keys of several columns as a tuple."""
+    if len(columns) > 1 and all(type(column) is _Column and column.mv_index is None for column in columns):
+        return itemgetter(*[column.value_index for column in columns])
+    return lambda row: tuple([column.key(row) for column in columns])
+
+
 class _CommandLine(object):
     """What one distinct command line (with its process_path) contributes to a row."""
 
@@ -242,14 +257,18 @@ class _Plan(object):
                 self.fact_modifiers.append((bit, modifier))
             else:
                 by_field.setdefault(modifier.field, []).append((bit, modifier))
-        self.field_modifiers = [(self.column(field), modifiers, {}) for field, modifiers in by_field.items()]
+        self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
         self.command_lines = {}
+        # A command line is remembered by its process value alone when there is no process_path column.
+        self.command_key = _getter(self.process) if self.process_path is _ABSENT else _keys_getter(
+            [self.process, self.process_path])
 
         self.allowlist = allowlist = enricher.allowlist
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
             # Per field: column value -> the entries indexed under that field whose pattern there matches it.
-            self.allowlist_index = [(field, self.allowlist_columns[field], {}) for field in allowlist.indexed_fields]
+            self.allowlist_index = [(field, _getter(self.allowlist_columns[field]), {})
+                                    for field in allowlist.indexed_fields]
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
 
@@ -265,6 +284,7 @@ class _Plan(object):
         self.message_columns = None
         if not self.message_uses_outputs:
             self.message_columns = [source for _, field, source in self.message_parts if field is not None]
+            self.message_key = _keys_getter(self.message_columns)
             self.messages = {}
 
     def column(self, field):
@@ -336,8 +356,8 @@ class _Plan(object):
         """The varying output cells, CSV-encoded, and whether the row is allowlisted."""
         command_line = self.command_line(row)
         mask = command_line.mask
-        for column, modifiers, memory in self.field_modifiers:
-            key = column.key(row)
+        for key_of, modifiers, memory in self.field_modifiers:
+            key = key_of(row)
             bits = memory.get(key)
             if bits is None:
                 lowered = [value.lower() for value in values_of_key(key)]
@@ -364,7 +384,7 @@ class _Plan(object):
                            ngrok_subcommand=command_line.subcommand, ngrok_target=command_line.target,
                            allowlisted=allowlisted, allowlist_reason=entry.reason if entry is not None else "")
         if self.message_columns is not None:
-            key = tuple([column.key(row) for column in self.message_columns])
+            key = self.message_key(row)
             message_cell = self.messages.get(key)
             if message_cell is None:
                 message_cell = _remember(self.messages, key, csv_cell(self.message(row, None)))
@@ -374,11 +394,12 @@ class _Plan(object):
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
-        key = (self.process.key(row), self.process_path.key(row))
+        key = self.command_key(row)
         found = self.command_lines.get(key)
         if found is None:
+            process, path = self.process.key(row), self.process_path.key(row)
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
-            invocations = [invocation for value in values_of_key(key[0]) for invocation in parse_all(value)]
+            invocations = [invocation for value in values_of_key(process) for invocation in parse_all(value)]
             if not invocations:
                 invocations = [parse("")]
             facts = {
@@ -388,7 +409,7 @@ class _Plan(object):
                 "ngrok_target_port": [invocation.target_port for invocation in invocations],
                 "ngrok_arguments": [invocation.arguments for invocation in invocations],
                 "ngrok_paths": [path for invocation in invocations for path in invocation.paths]
-                + values_of_key(key[1]),
+                + values_of_key(path),
                 "ngrok_authtoken_present": ["true" if any(i.has_authtoken for i in invocations) else "false"],
             }
             mask = 0
@@ -419,8 +440,8 @@ class _Plan(object):
 
     def allowlist_entry(self, row):
         found, merged = self.allowlist_unindexed, False
-        for field, column, memory in self.allowlist_index:
-            key = column.key(row)
+        for field, key_of, memory in self.allowlist_index:
+            key = key_of(row)
             entries = memory.get(key)
             if entries is None:
                 entries = _remember(memory, key, self.allowlist.entries_for(
