@@ -21,6 +21,7 @@ file's content, and later searches load it instead of parsing and indexing the f
 
 import datetime
 import re
+from array import array
 
 from . import index_cache
 from .lookup_files import Problem, read_file, read_rows
@@ -119,11 +120,12 @@ class Allowlist(object):
         self.file_name = file_name
         self.errors = list(errors)
         self.expired_lines = list(expired_lines)
-        self._rows = entries  # Entry objects, or rows from the cache (see rows_data)
-        self._entries = [None] * len(entries)
-        for number, entry in enumerate(entries):
-            if isinstance(entry, Entry):
-                self._entries[number] = entry
+        if isinstance(entries, tuple) and len(entries) == 2 and isinstance(entries[0], str):
+            # From the cache (see rows_data): the entries' text and where each one starts.
+            self._text, self._starts = entries[0], array("i", entries[1])
+            self._entries = [None] * (len(self._starts) - 1)
+        else:
+            self._entries = list(entries)
         if index_data is None:
             index_data = _build_index(self.entries)
         fields, unindexed = index_data
@@ -138,7 +140,7 @@ class Allowlist(object):
         """Entry objects are made when first needed: a large allowlist loaded from the cache stays plain data."""
         found = self._entries[number]
         if found is None:
-            parts = self._rows[number].split("\0")
+            parts = self._text[self._starts[number]:self._starts[number + 1]].split("\0")
             patterns = tuple((parts[at], Pattern(parts[at + 1])) for at in range(3, len(parts), 2))
             found = self._entries[number] = Entry(int(parts[0]), patterns, parts[1], parts[2])
         return found
@@ -152,11 +154,16 @@ class Allowlist(object):
         return fields, self._unindexed
 
     def rows_data(self):
-        """Each entry as one string (line, reason, owner, then field and pattern pairs, NUL-separated: a lookup
-        never holds NUL), so that a persisted 10,000-entry allowlist loads as 10,000 objects, not 100,000."""
-        return tuple("\0".join([str(entry.line), entry.reason, entry.owner]
-                                + [text for field, pattern in entry.patterns for text in (field, pattern.text)])
-                     for entry in self.entries)
+        """The entries as one text and the offset where each starts (as bytes of 32-bit ints): line, reason, owner,
+        then field and pattern pairs, NUL-separated (a lookup never holds NUL). A persisted 10,000-entry allowlist
+        then loads as two objects, not 100,000, and an entry is made from its text only when a row needs it."""
+        texts = ["\0".join([str(entry.line), entry.reason, entry.owner]
+                           + [text for field, pattern in entry.patterns for text in (field, pattern.text)])
+                 for entry in self.entries]
+        starts = array("i", [0])
+        for text in texts:
+            starts.append(starts[-1] + len(text))
+        return "".join(texts), starts.tobytes()
 
     @property
     def warnings(self):
@@ -357,7 +364,8 @@ def _from_cache(file_name, cached):
     """
     try:
         rows, errors, expired_lines, (fields, unindexed) = cached
-        if not (isinstance(rows, tuple) and isinstance(errors, list) and isinstance(expired_lines, list)
+        if not (isinstance(rows, tuple) and len(rows) == 2 and isinstance(rows[0], str) and isinstance(rows[1], bytes)
+                and isinstance(errors, list) and isinstance(expired_lines, list)
                 and isinstance(fields, dict) and isinstance(unindexed, tuple)
                 and all(field in PATTERN_FIELDS and len(data) == 4 for field, data in fields.items())):
             return None
