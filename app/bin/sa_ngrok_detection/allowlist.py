@@ -32,6 +32,7 @@ REQUIRED_COLUMNS = PATTERN_FIELDS + ("reason",)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 FRAGMENT = 4  # length of the fragments that patterns with a leading and a trailing star are indexed by
+_FEW_FRAGMENTS = 32  # up to this many fragments of one length, a value is searched for each of them
 # Index kinds, best first when two keys are shared by as many entries.
 _EXACT, _PREFIX, _SUFFIX, _FRAGMENT = 0, 1, 2, 3
 
@@ -93,14 +94,22 @@ class _FieldIndex(object):
             if length > size:
                 break
             positions = size - length + 1
-            if len(table) * 16 < positions:
-                # Few keys, long value: one substring search per key (in C) is cheaper than a slice per position.
+            if len(table) <= _FEW_FRAGMENTS:
+                # Few keys: one substring search per key (in C) costs less than a slice per position.
                 for fragment, hit in table.items():
                     if fragment in value:
                         hits.append(hit)
-            else:
+            elif positions <= 4096:
                 fragments = {value[start:start + length] for start in range(positions)}
                 hits.extend([table[fragment] for fragment in fragments if fragment in table])
+            else:
+                # A long value (an attacker's megabyte of command line): the same, in memory bounded by the keys.
+                seen = set()
+                for start in range(positions):
+                    fragment = value[start:start + length]
+                    if fragment in table and fragment not in seen:
+                        seen.add(fragment)
+                        hits.append(table[fragment])
         found = []
         for hit in hits:
             if isinstance(hit, int):
