@@ -627,7 +627,10 @@ def measure(commands, app_dir, bodies, args, home):
 
     throughput = {command.name: [] for command in commands}
     for attempt in range(args.runs):
-        for command in commands:
+        # Each round starts with another command, so that a drift of the machine's speed during a round (other
+        # work starting or ending) does not always hit the same commands.
+        shift = attempt * len(commands) // args.runs
+        for command in commands[shift:] + commands[:shift]:
             run = run_search(command.name, app_dir, command.script, command.args, small, args.rows, args.timeout)
             throughput[command.name].append(run)
             log("%d rows  %-32s %.2f CPU-s  %.0f MB  (%d allowlisted)"
