@@ -341,11 +341,12 @@ def parse(file_name, data, today):
     return Allowlist(file_name, entries, errors, expired)
 
 
-def load(file_name, today=None, lookups_dir=None, cache_dir=index_cache.DEFAULT):
+def load(file_name, today=None, lookups_dir=None, cache_dir=None):
     """Reads an allowlist lookup. Never raises: problems end up in ``Allowlist.errors``.
 
-    The parsed and indexed allowlist is persisted (index_cache.py) under a key made of the file's content, the
-    date and this code, so that later searches skip parsing and indexing; ``cache_dir=None`` turns that off.
+    With ``cache_dir`` (a folder, or index_cache.DEFAULT as the command passes) the parsed and indexed allowlist
+    is persisted (index_cache.py) under a key made of the file's content, the date and this code, so that later
+    searches skip parsing and indexing. Without it (tests, tools) nothing is written anywhere.
     """
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
     try:

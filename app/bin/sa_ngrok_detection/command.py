@@ -8,6 +8,7 @@ vendored splunklib version.
 """
 
 import csv
+import functools
 import gc
 import io
 import sys
@@ -17,6 +18,7 @@ from splunklib.searchcommands.internals import RecordWriterV2
 
 from . import allowlist as allowlist_module
 from . import detection
+from . import index_cache
 from . import modifiers as modifiers_module
 from .enrich import Enricher, SplunkCsv
 from .options import OPTION_NAMES, OptionError, validate
@@ -28,7 +30,11 @@ def _load_once(kind, file_name):
     """Each lookup is read once per process, however many chunks the search sends."""
     key = (kind, file_name)
     if key not in _loaded:
-        loader = allowlist_module.load if kind == "allowlist" else modifiers_module.load
+        if kind == "allowlist":
+            # The parsed, indexed allowlist is kept between searches, outside the app (see index_cache.py).
+            loader = functools.partial(allowlist_module.load, cache_dir=index_cache.DEFAULT)
+        else:
+            loader = modifiers_module.load
         # Loading builds many small objects and no reference cycles: collecting garbage meanwhile only costs
         # start-up time (about a third of it for a 10,000-entry allowlist).
         collecting = gc.isenabled()
