@@ -33,6 +33,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 FRAGMENT = 4  # length of the fragments that patterns with a leading and a trailing star are indexed by
 _FEW_FRAGMENTS = 32  # up to this many fragments of one length, a value is searched for each of them
+# When two keys are shared by as many entries: the field whose values vary most in detection results first (a key
+# on a parent such as sshd makes its entry a candidate for a large share of the rows), then the kind, best first.
+_FIELD_RANK = {"dest": 0, "process": 1, "user": 2, "parent_process_name": 3}
 # Index kinds, best first when two keys are shared by as many entries.
 _EXACT, _PREFIX, _SUFFIX, _FRAGMENT = 0, 1, 2, 3
 
@@ -275,7 +278,8 @@ def _build_index(entries):
         if not keys:
             unindexed.append(number)
             continue
-        field, kind, key = min(keys, key=lambda option: (counts[option], option[1], -len(option[2]), option))
+        field, kind, key = min(keys, key=lambda option: (counts[option], _FIELD_RANK[option[0]], option[1],
+                                                         -len(option[2]), option))
         exact, prefixes, suffixes, fragments = tables.setdefault(field, ({}, {}, {}, {}))
         if kind == _EXACT:
             table = exact
