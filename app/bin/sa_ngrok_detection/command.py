@@ -27,7 +27,7 @@ def _load_once(kind, file_name):
     """Each lookup is read once per process, however many chunks the search sends."""
     key = (kind, file_name)
     if key not in _loaded:
-        loader = allowlist_module.load if kind == "allowlist" else modifiers_module.load
+        loader = allowlist_module.load if kind == "allowlist" else modifiers_module.load_tuned  # defaults + overrides
         # Loading builds many small objects and no reference cycles: collecting garbage meanwhile only costs
         # start-up time (about a third of it for a 10,000-entry allowlist).
         collecting = gc.isenabled()
