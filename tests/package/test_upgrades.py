@@ -199,6 +199,8 @@ def test_the_ui_searches_parse_and_use_only_lookups_that_exist(built_app):
                 used.add((command, table))
             for write in re.findall(r"outputlookup[^|\]]*", spl):
                 assert "override_if_empty=false" in write, (name, write)  # nothing written never empties the file
+                if "inputlookup" in spl:  # a rewrite: a read that only warns would rewrite the file without its rows
+                    assert "inputlookup strict=true ngrok_allowlist" in spl, (name, spl)
     assert ("outputlookup", "ngrok_allowlist") in used and ("inputlookup", "ngrok_allowlist") in used
 
 
