@@ -109,6 +109,15 @@ def test_a_new_install_has_no_admin_files_and_scores_with_the_defaults_without_m
                                                    "started by a web server, script interpreter or scheduler"])
 
 
+def test_naming_the_absent_admin_allowlist_is_no_error_but_another_absent_file_is(tmp_path):
+    app_dir = install(tmp_path)
+    result = run([dict(ROW)], ["allowlist=ngrok_allowlist.csv"], app_dir=app_dir)
+    assert result.exit_code == 0 and result.messages == [] and result.rows[0]["allowlisted"] == "false"
+    result = run([dict(ROW)], ["allowlist=team_allowlist.csv"], app_dir=app_dir)
+    [(level, text)] = result.messages
+    assert level == "ERROR" and "team_allowlist.csv: cannot be read" in text
+
+
 def test_admin_entries_survive_installing_the_next_package_over_the_app(tmp_path):
     app_dir = install(tmp_path)
     write_admin_files(app_dir)
