@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from sa_ngrok_detection import lookup_files
 from splunk_search import rows_spl, run_search, values
 
 pytestmark = pytest.mark.splunk
@@ -25,12 +24,12 @@ def search_rows(service, spl):
     return outcome.rows
 
 
-def test_the_modifier_defaults_are_the_shipped_ones(service, built_app):
+def test_the_modifier_table_is_the_shipped_one(service, built_app):
     def table(rows):
         return [(row["modifier"], row["score"], row["reason"]) for row in rows]
 
-    assert table(search_rows(service, "| inputlookup ngrok_risk_modifiers_default")) == table(
-        shipped(built_app, lookup_files.MODIFIER_DEFAULTS_FILE))
+    assert table(search_rows(service, "| inputlookup ngrok_risk_modifiers")) == table(
+        shipped(built_app, "ngrok_risk_modifiers.csv"))
 
 
 def test_the_allowlist_definition_and_the_example_file_are_readable(service, built_app):
