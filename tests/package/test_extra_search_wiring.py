@@ -26,7 +26,7 @@ def read_conf(built_app, name):
 
 
 def domain_rows(built_app):
-    with open(os.path.join(built_app, "lookups", detection.DOMAINS_LOOKUP_FILE), encoding="utf-8") as handle:
+    with open(os.path.join(built_app, "lookups", detection.DOMAINS_DEFAULTS_FILE), encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -74,6 +74,7 @@ def test_the_renamed_search_excludes_what_the_detection_reports():
     assert spl.count("NOT Processes.process_name=%s " % detection.PROCESS_NAME) == 1
     # The domains come from the lookup, not the SPL.
     assert "inputlookup %s" % detection.DOMAINS_LOOKUP in spl and "ngrok-agent.com" not in spl
+    assert "inputlookup append=true %s" % detection.DOMAINS_DEFAULTS_LOOKUP in spl
 
 
 def test_the_all_verbs_search_keeps_every_upstream_pattern():
@@ -85,10 +86,15 @@ def test_the_all_verbs_search_keeps_every_upstream_pattern():
 def test_network_searches_read_the_domains_from_the_lookup():
     for extra in detection.NETWORK_SEARCHES:
         spl = extra.tstats()
-        assert '[| inputlookup ngrok_domains where enabled="true"' in spl
+        # The admin's rows, then the shipped defaults, one row per domain (the admin's wins), enabled only.
+        assert ('[| inputlookup ngrok_domains | inputlookup append=true ngrok_domains_default '
+                '| eval domain=lower(trim(domain)) | dedup domain | where enabled="true"') in spl
         # The role comes from an enabled row only (the lookup keeps the first matching row, which may be disabled).
-        assert ('| eval ngrok_domain_enabled="true" | lookup ngrok_domains domain as query enabled as '
+        assert ('| eval ngrok_domain_enabled="true" | lookup ngrok_domains_default domain as query enabled as '
                 "ngrok_domain_enabled OUTPUT role as ngrok_domain_role") in spl
+        # ... and from the admin's enabled rows first, read with inputlookup (their file may not exist yet).
+        assert "ngrok_domain_admin=split(%s, " % detection.admin_role_expression() in spl
+        assert "ngrok_domain_role=coalesce(mvindex(ngrok_domain_admin, 0), ngrok_domain_role)" in spl
         assert ".ngrok" not in spl
         # An emptied lookup (every row disabled) must select nothing, not everything.
         assert '| format emptystr="(' in spl and detection.NO_MATCH in spl
@@ -96,9 +102,12 @@ def test_network_searches_read_the_domains_from_the_lookup():
 
 
 def test_the_domains_lookup(built_app):
-    transforms = read_conf(built_app, "transforms")[detection.DOMAINS_LOOKUP]
-    assert transforms["filename"] == detection.DOMAINS_LOOKUP_FILE
-    assert transforms["match_type"] == "WILDCARD(domain)" and transforms["max_matches"] == "1"
+    for name, filename in ((detection.DOMAINS_LOOKUP, detection.DOMAINS_LOOKUP_FILE),
+                           (detection.DOMAINS_DEFAULTS_LOOKUP, detection.DOMAINS_DEFAULTS_FILE)):
+        transforms = read_conf(built_app, "transforms")[name]
+        assert transforms["filename"] == filename
+        assert transforms["match_type"] == "WILDCARD(domain)" and transforms["max_matches"] == "1"
+    assert not os.path.exists(os.path.join(built_app, "lookups", detection.DOMAINS_LOOKUP_FILE))
     rows = domain_rows(built_app)
     domains = [row["domain"] for row in rows]
     assert len(set(domains)) == len(domains)
@@ -118,6 +127,7 @@ def test_the_domains_lookup(built_app):
         assert first == index, (domain, domains[first])
     exported = open(os.path.join(built_app, "metadata", "default.meta"), encoding="utf-8").read()
     assert "[transforms/ngrok_domains]\nexport = system" in exported
+    assert "[transforms/ngrok_domains_default]\nexport = system" in exported
 
 
 def test_findings_macros_and_the_dashboard(built_app):
@@ -183,12 +193,11 @@ def test_each_sample_row_is_one_its_search_selects(built_app):
         assert (row["ngrok_domain_role"], row["ngrok_domain_era"]) == (first["role"], first["era"]), row
 
 
-def test_the_hashes_lookup_ships_empty_and_feeds_the_renamed_search(built_app):
+def test_the_hashes_lookup_ships_no_file_and_feeds_the_renamed_search(built_app):
     transforms = read_conf(built_app, "transforms")[detection.HASHES_LOOKUP]
     assert transforms["filename"] == detection.HASHES_LOOKUP_FILE
-    with open(os.path.join(built_app, "lookups", detection.HASHES_LOOKUP_FILE), encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    assert rows == [["process_hash", "enabled", "description"]]
+    # The admin's file (no hashes ship): absent until created, read with inputlookup, which only warns then.
+    assert not os.path.exists(os.path.join(built_app, "lookups", detection.HASHES_LOOKUP_FILE))
     spl = detection.renamed_tstats()
     assert '[| inputlookup %s where enabled="true" | eval process_hash="*".process_hash."*"' % detection.HASHES_LOOKUP \
         in spl

@@ -74,10 +74,13 @@ def test_the_where_checker_rejects_in():
 
 def test_every_inputlookup_where_uses_only_the_documented_operators(built, saved, macros):
     clauses = [clause for spl in every_spl(built, saved, macros) for clause in _WHERE.findall(spl)]
-    assert len(clauses) >= 4  # the domains (renamed search, DNS, traffic) and the hashes
+    assert len(clauses) >= 3  # the hashes (renamed search), the admin's domain rows (DNS, traffic)
     for clause in clauses:
         assert operators_are_documented(clause), clause
-    assert any('(role="agent" OR role="endpoint" OR role="tcp-endpoint")' in clause for clause in clauses)
+    # The domains' roles are filtered after the admin's rows are merged over the defaults (a where command, not
+    # inputlookup's WHERE): an admin row may switch a default off or change its role.
+    assert any('| where enabled="true" AND (role="agent" OR role="endpoint" OR role="tcp-endpoint")' in spl
+               for spl in every_spl(built, saved, macros))
 
 
 def test_the_threshold_rule_does_not_overwrite_the_notables_search_name(saved):
@@ -133,12 +136,14 @@ def test_the_threshold_rule_drilldowns_cover_every_search(saved, macros):
 
 
 def test_the_domain_role_comes_from_an_enabled_row(built):
-    # transforms.conf [ngrok_domains] has max_matches = 1: the first matching row in file order wins, disabled or
-    # not, unless the lookup itself is given enabled=true as an input field to match.
+    # transforms.conf [ngrok_domains_default] has max_matches = 1: the first matching row in file order wins,
+    # disabled or not, unless the lookup itself is given enabled=true as an input field to match. The admin's rows
+    # (ngrok_domains) are read with inputlookup where enabled="true" only.
     transforms = read_conf(os.path.join(built, "default", "transforms.conf"))
-    assert transforms[detection.DOMAINS_LOOKUP]["max_matches"] == "1"
+    assert transforms[detection.DOMAINS_DEFAULTS_LOOKUP]["max_matches"] == "1"
+    assert '[| inputlookup %s where enabled="true" ' % detection.DOMAINS_LOOKUP in detection.admin_role_expression()
     for search in detection.NETWORK_SEARCHES:
-        [lookup] = re.findall(r"\| lookup %s ([^|]*)" % detection.DOMAINS_LOOKUP, search.tstats())
+        [lookup] = re.findall(r"\| lookup %s ([^|]*)" % detection.DOMAINS_DEFAULTS_LOOKUP, search.tstats())
         assert lookup.startswith("domain as query enabled as ngrok_domain_enabled OUTPUT ")
         assert '| eval ngrok_domain_enabled="true" | lookup' in search.tstats()
 

@@ -16,7 +16,7 @@ from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
 import build
 from ngrokscore_local import run
-from sa_ngrok_detection import lookup_files
+from sa_ngrok_detection import detection, lookup_files
 
 TARBALL = os.path.join(build.DIST_DIR, "%s-%s.tgz" % (build.APP_ID, build.app_version()))
 APP = build.APP_ID
@@ -40,14 +40,9 @@ def shipped_lookups():
 
 # -- what the package ships -----------------------------------------------------------------------------------------
 
-# Shipped lookups that admins are told to edit (add rows to, or fill): an upgrade through Splunk Web or a deployment
-# server puts the shipped copy over the admin's (docs/upgrades.md). Known, not yet fixed: issue 8 item 8 for the
-# issue 12 lookups. Each is a strict xfail, so the test reports when one is fixed and this list must shrink.
-KNOWN_SHIPPED_ADMIN_FILES = {
-    "ngrok_domains.csv": "admins add domain rows to the shipped file (transforms.conf [ngrok_domains])",
-    "ngrok_binary_hashes.csv": "admins fill the shipped, empty file with the hashes they track",
-}
-NEVER_EDITED = ("ngrok_allowlist_example.csv", lookup_files.MODIFIER_DEFAULTS_FILE)
+NEVER_EDITED = ("ngrok_allowlist_example.csv", lookup_files.MODIFIER_DEFAULTS_FILE, detection.DOMAINS_DEFAULTS_FILE)
+# The admin's files for the SPL (domains, binary hashes): as ngrokscore's, never shipped.
+ADMIN_FILES = tuple(lookup_files.ADMIN_FILES) + tuple(detection.ADMIN_LOOKUP_FILES)
 
 
 def test_the_package_ships_no_file_where_ngrokscores_admin_edits_live(built_app):
@@ -60,9 +55,15 @@ def test_the_package_ships_no_file_where_ngrokscores_admin_edits_live(built_app)
         assert name in shipped, name
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason=KNOWN_SHIPPED_ADMIN_FILES[name])) if name in KNOWN_SHIPPED_ADMIN_FILES else name
-    for name in shipped_lookups()])
+def test_the_package_ships_no_file_where_the_searches_admin_edits_live(built_app):
+    shipped = shipped_lookups()
+    assert set(detection.ADMIN_LOOKUP_FILES) == {"ngrok_domains.csv", "ngrok_binary_hashes.csv"}
+    for name in detection.ADMIN_LOOKUP_FILES:
+        assert name not in shipped, "%s holds the admin's edits: shipping it lets an upgrade overwrite them" % name
+        assert not os.path.exists(os.path.join(built_app, "lookups", name)), name
+
+
+@pytest.mark.parametrize("name", shipped_lookups())
 def test_every_shipped_lookup_is_one_admins_never_edit(name):
     assert name in NEVER_EDITED, "%s is shipped: if admins edit it, an upgrade can overwrite their edits" % name
 
@@ -73,9 +74,12 @@ def test_every_lookup_definition_names_a_shipped_file_or_an_admin_file(built_app
     assert files["ngrok_allowlist"] == "ngrok_allowlist.csv"
     assert files["ngrok_risk_modifiers"] == "ngrok_risk_modifiers.csv"
     assert files["ngrok_risk_modifiers_default"] == lookup_files.MODIFIER_DEFAULTS_FILE
+    assert files[detection.DOMAINS_LOOKUP] == detection.DOMAINS_LOOKUP_FILE
+    assert files[detection.DOMAINS_DEFAULTS_LOOKUP] == detection.DOMAINS_DEFAULTS_FILE
+    assert files[detection.HASHES_LOOKUP] == detection.HASHES_LOOKUP_FILE
     shipped = shipped_lookups()
     for name, filename in files.items():
-        assert (filename in shipped) != (filename in lookup_files.ADMIN_FILES), (name, filename)
+        assert (filename in shipped) != (filename in ADMIN_FILES), (name, filename)
 
 
 def test_the_defaults_file_name_carries_its_content_digest(built_app):
@@ -85,6 +89,35 @@ def test_the_defaults_file_name_carries_its_content_digest(built_app):
     with open(os.path.join(built_app, "lookups", lookup_files.MODIFIER_DEFAULTS_FILE), "rb") as handle:
         digest = hashlib.sha256(handle.read()).hexdigest()[:8]
     assert lookup_files.MODIFIER_DEFAULTS_FILE == "ngrok_risk_modifiers_default_%s.csv" % digest
+
+
+def test_the_domain_defaults_file_name_carries_its_content_digest(built_app):
+    """As for the modifier defaults. Edited the domain defaults? Rename the file, transforms.conf's
+    [ngrok_domains_default] filename and detection.DOMAINS_DEFAULTS_FILE to the digest this test names."""
+    with open(os.path.join(built_app, "lookups", detection.DOMAINS_DEFAULTS_FILE), "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()[:8]
+    assert detection.DOMAINS_DEFAULTS_FILE == "ngrok_domains_default_%s.csv" % digest
+
+
+def test_the_searches_never_run_lookup_on_an_admin_definition(built_app):
+    """lookup fails the search on a definition whose file does not exist; inputlookup only warns (strict=false, its
+    default). The admin's files are absent until created, so the searches read them with inputlookup only, never
+    strict (detection.py)."""
+    transforms = conf(built_app, "transforms")
+    admin = [name for name, stanza in transforms.items() if stanza["filename"] in ADMIN_FILES]
+    assert set(admin) >= {detection.DOMAINS_LOOKUP, detection.HASHES_LOOKUP}
+    texts = [stanza.get("search", "") for stanza in conf(built_app, "savedsearches").values()]
+    texts += [stanza.get("definition", "") for stanza in conf(built_app, "macros").values()]
+    texts += [search.tstats() for search in detection.EXTRA_SEARCHES]
+    for text in texts:
+        for name in admin:
+            assert not re.search(r"(?<!input)lookup\s+(\w+=\S+\s+)*%s\b" % name, text), (name, text[:80])
+        assert "strict=true ngrok_domains" not in text and "strict=true ngrok_binary" not in text
+    for search in detection.NETWORK_SEARCHES:
+        spl = search.tstats()
+        assert "| inputlookup %s | inputlookup append=true %s " % (detection.DOMAINS_LOOKUP,
+                                                                   detection.DOMAINS_DEFAULTS_LOOKUP) in spl
+        assert "| lookup %s domain as query" % detection.DOMAINS_DEFAULTS_LOOKUP in spl
 
 
 def test_the_deployer_keeps_lookup_files_members_have(built_app):

@@ -138,10 +138,17 @@ def risk_settings():
 # threshold rule adds up a host's process and network findings. They are not upstream detections: each has an id
 # and version of its own. scripts/conf_generator.py renders their conf keys from the values below.
 
-# ngrok's domains live in a lookup admins can extend (lookups/ngrok_domains.csv, transforms [ngrok_domains]), never
-# in the SPL: the network searches and the renamed-binary search read them from there.
+# ngrok's domains live in lookups, never in the SPL: the network searches and the renamed-binary search read them from
+# there. As for the risk modifiers (docs/upgrades.md), the package never ships a file admins edit: the shipped rows are
+# read-only defaults under a name that carries a digest of their content (lookups/ngrok_domains_default_<sha8>.csv,
+# transforms [ngrok_domains_default]), so that changed defaults arrive where an upgrade keeps installed lookup files;
+# the admin's rows live in lookups/ngrok_domains.csv (transforms [ngrok_domains]), which the package never contains.
+# An admin row replaces the default row with the same domain (enabled=false switches a default off), a new domain
+# adds one. Until the admin creates the file, the searches read the defaults alone.
 DOMAINS_LOOKUP = "ngrok_domains"
 DOMAINS_LOOKUP_FILE = "ngrok_domains.csv"
+DOMAINS_DEFAULTS_LOOKUP = "ngrok_domains_default"
+DOMAINS_DEFAULTS_FILE = "ngrok_domains_default_a9e98d44.csv"
 DOMAIN_ROLES = ("agent", "crl", "update", "endpoint", "tcp-endpoint")
 NO_MATCH = "no-match.sa-ngrok-detection.invalid"
 
@@ -157,11 +164,23 @@ RENAMED_FLAG_PATTERNS = (
 )
 # ... by ngrok's name in the binary's metadata ...
 RENAMED_ORIGINAL_FILE_NAMES = ("ngrok", "ngrok.exe")
-# ... or by ngrok's domains on its command line (the lookup's agent and endpoint domains), or by a file hash admins
-# track in the lookup ngrok_binary_hashes (shipped empty: ngrok's release hashes change with every release). CIM's
-# process_hash often holds several hashes ("SHA256=...,MD5=..."), so a hash is matched anywhere in it.
+# ... or by ngrok's domains on its command line (the lookups' agent and endpoint domains), or by a file hash admins
+# track in the lookup ngrok_binary_hashes. No hashes ship (ngrok's release hashes change with every release), so the
+# package contains no file for it: lookups/ngrok_binary_hashes.csv (columns process_hash, enabled, description) is
+# the admin's, absent until created, and an absent file selects nothing. CIM's process_hash often holds several
+# hashes ("SHA256=...,MD5=..."), so a hash is matched anywhere in it.
 HASHES_LOOKUP = "ngrok_binary_hashes"
 HASHES_LOOKUP_FILE = "ngrok_binary_hashes.csv"
+# The lookup files that hold admins' edits for the SPL (ngrokscore's own are lookup_files.ADMIN_FILES): never shipped.
+ADMIN_LOOKUP_FILES = (DOMAINS_LOOKUP_FILE, HASHES_LOOKUP_FILE)
+
+# A lookup file that does not exist yet (the admin's, on every new install): ``inputlookup`` with strict=false, its
+# default, only warns and returns no rows ("If the lookup does not exist, a warning message is displayed (but no
+# syntax error is generated)"; strict: "When set to false, many inputlookup error conditions return warning messages
+# but do not otherwise cause the search to fail": Splunk's SPL search reference, inputlookup, 9.2 to Cloud 10.0).
+# No option silences that warning. The ``lookup`` command, in contrast, fails the search on a definition whose file
+# does not exist ("Could not construct lookup", seynur/DA-ESS-MitreContent issue #17), so the searches never run
+# ``lookup`` on an admin definition: admin rows are read with inputlookup only, and ``strict`` is never set to true.
 
 
 class Search(object):
@@ -210,29 +229,39 @@ def all_verbs_tstats():
 
 
 def hashes_subsearch():
-    """The enabled hashes of ngrok_binary_hashes as ``Processes.process_hash="*<hash>*"`` terms (ORed)."""
+    """The enabled hashes of ngrok_binary_hashes as ``Processes.process_hash="*<hash>*"`` terms (ORed). The admin's
+    file is absent until created: inputlookup then warns and returns no rows, which emptystr turns into a term
+    nothing matches."""
     field = "Processes.process_hash"
     return ('[| inputlookup %s where enabled="true" | eval process_hash="*".process_hash."*" '
             '| rename process_hash as %s | fields %s | format emptystr="(%s=%s)"]'
             % (HASHES_LOOKUP, field, field, field, NO_MATCH))
 
 
-def domains_subsearch(field, roles=None, around=""):
-    """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed).
+def domain_rows_search():
+    """The effective domain rows: the admin's (ngrok_domains, first, read with inputlookup so that an absent file
+    only warns) over the shipped defaults (ngrok_domains_default), one row per domain, the admin's row winning (dedup
+    keeps the first row of each domain: SPL search reference, dedup)."""
+    return ("| inputlookup %s | inputlookup append=true %s | eval domain=lower(trim(domain)) | dedup domain"
+            % (DOMAINS_LOOKUP, DOMAINS_DEFAULTS_LOOKUP))
 
-    ``inputlookup <table> WHERE <search-query>`` supports only the operators =, !=, <, >, <=, >=, AND, OR and NOT
-    (Splunk's SPL search reference, inputlookup, "where clause"): no IN, so several roles are written as ORed
-    equalities. A subsearch's rows become ``( ( field="a" ) OR ( field="b" ) )``, which tstats accepts in its where
-    clause, ``*`` wildcards kept."""
+
+def domains_subsearch(field, roles=None, around=""):
+    """A subsearch that writes the enabled rows of the domains lookups (defaults and the admin's) as
+    ``field="<pattern>"`` terms (ORed).
+
+    The rows are filtered with ``where`` after merging (an admin row may switch a default off). Several roles are
+    written as ORed equalities. A subsearch's rows become ``( ( field="a" ) OR ( field="b" ) )``, which tstats
+    accepts in its where clause, ``*`` wildcards kept."""
     where = 'enabled="true"'
     if roles:
-        where += " (%s)" % " OR ".join('role="%s"' % role for role in roles)
+        where += " AND (%s)" % " OR ".join('role="%s"' % role for role in roles)
     wrap = ' | eval domain="%s".domain."%s"' % (around, around) if around else ""
     # With every row disabled the subsearch would be empty, which format writes as "NOT( )"; emptystr turns that into
     # a term nothing matches (.invalid is reserved, RFC 2606), so an emptied lookup never widens the search
     # (Splunk's SPL search reference, format, emptystr).
-    return '[| inputlookup %s where %s%s | rename domain as %s | fields %s | format emptystr="(%s=%s)"]' % (
-        DOMAINS_LOOKUP, where, wrap, field, field, field, NO_MATCH)
+    return '[%s | where %s%s | rename domain as %s | fields %s | format emptystr="(%s=%s)"]' % (
+        domain_rows_search(), where, wrap, field, field, field, NO_MATCH)
 
 
 def renamed_tstats():
@@ -252,14 +281,37 @@ def renamed_tstats():
 NETWORK_MESSAGE = "Host $dest$ looked up ngrok $ngrok_domain_role$ domain $query$"
 
 
+def admin_role_expression():
+    """A subsearch that writes the admin's enabled domain rows as one eval expression, ``case(like(lower(query),
+    "<pattern>"), "<role>|<era>", ..., true(), null())``, in file order (the first matching row wins, as with the
+    lookup's max_matches = 1), or ``null()`` when there are none or the file does not exist yet. It stands in for a
+    ``lookup`` on the admin definition, which would fail the search while the file is absent (see above). Patterns
+    keep only the characters of host names and ``*`` (which becomes like()'s ``%``), so a row can neither quote
+    its way out of the expression nor add like()'s ``_`` wildcard."""
+    return ('[| inputlookup %s where enabled="true" '
+            '| eval pattern=replace(replace(lower(domain), "[^a-z0-9.*-]", ""), "\\*", "%%"), '
+            'value=replace(role, "[^A-Za-z0-9-]", "")."|".replace(coalesce(era, ""), "[^A-Za-z0-9-]", "") '
+            '| where len(pattern) > 0 AND len(role) > 0 '
+            '| eval clause="like(lower(query), \\"".pattern."\\"), \\"".value."\\"" '
+            '| stats list(clause) as clauses '
+            '| eval search=if(isnull(clauses), "null()", "case(".mvjoin(clauses, ", ").", true(), null())") '
+            '| return $search]' % DOMAINS_LOOKUP)
+
+
 def domain_role_lookup():
-    """The role and era of the finding's domain, from an enabled row only. The lookup has max_matches = 1 (the first
-    matching row in file order), and a disabled row (say, a specific domain an admin switched off) may come before an
-    enabled wildcard row that also matches. The lookup command matches a row only when every input field given
-    matches (Splunk's SPL search reference, lookup: ``<lookup-field> [AS <event-field>]``, several allowed), so the
-    constant ``true`` given for ``enabled`` leaves disabled rows out."""
+    """The role and era of the finding's domain, from an enabled row only: the admin's row first (an expression
+    built from their file, see admin_role_expression), else the shipped defaults' row (``lookup`` on
+    ngrok_domains_default, which always exists). The default lookup has max_matches = 1 (the first matching row in
+    file order), and a disabled row may come before an enabled wildcard row that also matches. The lookup command
+    matches a row only when every input field given matches (Splunk's SPL search reference, lookup:
+    ``<lookup-field> [AS <event-field>]``, several allowed), so the constant ``true`` given for ``enabled`` leaves
+    disabled rows out."""
     return ('eval ngrok_domain_enabled="true" | lookup %s domain as query enabled as ngrok_domain_enabled '
-            "OUTPUT role as ngrok_domain_role era as ngrok_domain_era | fields - ngrok_domain_enabled" % DOMAINS_LOOKUP)
+            "OUTPUT role as ngrok_domain_role era as ngrok_domain_era "
+            "| eval ngrok_domain_admin=split(%s, \"|\") "
+            "| eval ngrok_domain_role=coalesce(mvindex(ngrok_domain_admin, 0), ngrok_domain_role), "
+            "ngrok_domain_era=coalesce(mvindex(ngrok_domain_admin, 1), ngrok_domain_era) "
+            "| fields - ngrok_domain_enabled ngrok_domain_admin" % (DOMAINS_DEFAULTS_LOOKUP, admin_role_expression()))
 
 
 def dns_tstats():
