@@ -287,9 +287,11 @@ def admin_role_expression():
     lookup's max_matches = 1), or ``null()`` when there are none or the file does not exist yet. It stands in for a
     ``lookup`` on the admin definition, which would fail the search while the file is absent (see above). Patterns
     keep only the characters of host names and ``*`` (which becomes like()'s ``%``), so a row can neither quote
-    its way out of the expression nor add like()'s ``_`` wildcard."""
+    its way out of the expression nor add like()'s ``_`` wildcard. ``stats list()`` keeps at most 100 values by
+    default (limits.conf ``list_maxsize``): rows past the 100th enabled admin row give no role (the finding still
+    comes through, with the defaults' role if one matches)."""
     return ('[| inputlookup %s where enabled="true" '
-            '| eval pattern=replace(replace(lower(domain), "[^a-z0-9.*-]", ""), "\\*", "%%"), '
+            '| eval pattern=replace(replace(lower(domain), "[^a-z0-9.*-]", ""), "[*]", "%%"), '
             'value=replace(role, "[^A-Za-z0-9-]", "")."|".replace(coalesce(era, ""), "[^A-Za-z0-9-]", "") '
             '| where len(pattern) > 0 AND len(role) > 0 '
             '| eval clause="like(lower(query), \\"".pattern."\\"), \\"".value."\\"" '
