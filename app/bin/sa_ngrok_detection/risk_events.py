@@ -71,7 +71,7 @@ class RiskEventBuilder(object):
         ]
         # The finding's own fields, for analysts (dest and user are the risk objects: not repeated in every event).
         for field in ("parent_process_name", "process_name", "process", "ngrok_subcommand", "ngrok_target",
-                      "allowlisted"):
+                      "allowlisted", "risk_score_breakdown"):
             values = _values(row, field)
             if values:
                 shared.append((field, redact_values(values) if field == "process" else values))
