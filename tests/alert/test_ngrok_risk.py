@@ -15,6 +15,7 @@ SCORED = {
                     "www-data",
     "risk_reasons": ["tunnel exposes a remote-admin port", "started by a web server"], "ngrok_subcommand": "tcp",
     "ngrok_target": "22", "allowlisted": "false",
+    "risk_score_breakdown": "base 50 +30 remote_admin_port +20 suspicious_parent = 100",
 }
 
 
@@ -54,6 +55,7 @@ def test_one_risk_event_per_risk_object_with_the_es_fields(stand_in, payload, ru
     assert first["annotations.mitre_attack.mitre_tactic"] == detection.MITRE_TACTIC
     assert first["detection_id"] == detection.DETECTION_ID
     assert first["process"] == "/tmp/ngrok tcp 22 --authtoken ********"
+    assert first["risk_score_breakdown"] == SCORED["risk_score_breakdown"]
     assert "1 results without a risk object" in run.log and "result 2 has neither dest nor user" in run.log
     assert "3 results, 5 risk events, 5 delivered, 0 not delivered, 0 unconfirmed, 0 possible duplicates" in run.log
     assert_clean(run)

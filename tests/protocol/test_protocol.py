@@ -86,6 +86,8 @@ def test_default_scoring_of_a_detection_row(python):
                                    "web-prod-03 by user www-data")
     assert (row["ngrok_subcommand"], row["ngrok_target"]) == ("tcp", "22")
     assert (row["allowlisted"], row["allowlist_reason"]) == ("false", "")
+    assert row["risk_score_breakdown"] == ("base 50 +30 remote_admin_port +15 temporary_path +20 suspicious_parent "
+                                           "= 115, capped at 100")
     for field, value in DETECTION_ROW.items():
         assert row[field] == value
 
@@ -248,6 +250,24 @@ def test_scores_are_clamped_to_0_and_100():
               ["impact=20", "confidence=100"]).rows
     assert out[0]["risk_score"] == "0"
     assert reasons(out[0]) == ["informational ngrok command that opens no tunnel"]
+    assert out[0]["risk_score_breakdown"] == "base 20 -40 informational_verb = -20, raised to 0"
+
+
+def test_the_breakdown_names_the_base_each_modifiers_points_and_the_cap(app_copy):
+    write_lookup(app_copy, "ngrok_risk_modifiers.csv",
+                 "modifier,field,patterns,score,reason,enabled\n"
+                 "lab_host,dest,lab-*,-25,lab host,true\n"
+                 "ssh,ngrok_target_port,22,35,SSH exposed,true\n")
+    rows = [detection_row(dest="lab-1"), detection_row(), detection_row(process="ngrok http 80")]
+    out = run(rows, ["impact=80", "confidence=75"], app_dir=str(app_copy)).rows
+    assert [(row["risk_score"], row["risk_score_breakdown"]) for row in out] == [
+        ("70", "base 60 -25 lab_host +35 ssh = 70"),
+        ("95", "base 60 +35 ssh = 95"),
+        ("60", "base 60 = 60"),
+    ]
+    assert [reasons(row) for row in out] == [["lab host", "SSH exposed"], ["SSH exposed"], []]
+    [row] = run([detection_row()], ["modifiers=false"], app_dir=str(app_copy)).rows
+    assert row["risk_score_breakdown"] == "base 50 = 50 (modifiers off)"
 
 
 def test_custom_message_template():
