@@ -332,6 +332,63 @@ def test_unknown_options_and_words_are_refused_with_the_list_of_options():
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("args, error", [
+    (["impact=50", "impact=60"],
+     "ngrokscore: option impact is given more than once: impact='50', impact='60'; give each option once"),
+    (["redact=true", "on_allowlist=drop", "redact=true"],
+     "ngrokscore: option redact is given more than once: redact='true', redact='true'; give each option once"),
+    (["message=a $dest$", "impact=1", "message=b", "impact=2"],
+     "ngrokscore: options message, impact are given more than once: message='a $dest$', message='b'; "
+     "impact='1', impact='2'; give each option once"),
+])
+def test_a_repeated_option_fails_the_search_naming_it(args, error, python):
+    result = run([detection_row()], args, python=python)
+    assert errors_of(result) == [error]
+    assert result.exit_code == 1
+    assert result.rows == []
+
+
+def warnings_of(result):
+    return [text for level, text in result.messages if level == "WARN"]
+
+
+@pytest.mark.parametrize("message, warning", [
+    ("score $risk_score on $dest",
+     "ngrokscore: check the message template: $risk_score, $dest lack a closing or opening $ and are shown as "
+     "written (a field is written $name$)"),
+    ("ngrok on $dest$ by $usr$",
+     "ngrokscore: check the message template: $usr$ is not a field of the detection's results or of ngrokscore's "
+     "output: it renders as \"unknown\" unless the results have a field of that name"),
+    ("{0} on $dest$ {port} $ngrok_target_port$ $x",
+     "ngrokscore: check the message template: $ngrok_target_port$ is not a field of the detection's results or of "
+     "ngrokscore's output: it renders as \"unknown\" unless the results have a field of that name; $x lacks a "
+     "closing or opening $ and is shown as written (a field is written $name$)"),
+])
+def test_template_mistakes_warn_once_at_search_start_and_the_search_runs(message, warning, python):
+    rows = [detection_row(process_id=str(i)) for i in range(5)]
+    result = run(rows, ["message=" + message], chunk_size=2, python=python)
+    assert result.messages == [("WARN", warning)]
+    # With the first results, where splunkd shows it, and only there.
+    first_reply_messages = result.replies[0][0]["inspector"]["messages"]
+    assert first_reply_messages == [["WARN", warning]]
+    assert result.exit_code == 0
+    assert len(result.rows) == 5 and all(row["risk_score"] == "100" for row in result.rows)
+
+
+def test_a_template_field_the_results_have_renders_although_it_was_warned_about():
+    result = run([detection_row(ticket="INC-7")], ["message=ngrok on $dest$ ($ticket$)"])
+    [warning] = warnings_of(result)
+    assert "$ticket$ is not a field" in warning and "unless the results have a field of that name" in warning
+    assert result.rows[0]["risk_message"] == "ngrok on web-prod-03 (INC-7)"
+
+
+def test_good_templates_raise_no_warning():
+    args = ["message=$dest$ $Processes.user$ $CommandLine$ $risk_score$ $risk_score_breakdown$ $firstTime$ $_time$"]
+    result = run([detection_row()], args)
+    assert result.messages == []
+    assert result.rows[0]["risk_message"].startswith("web-prod-03 unknown unknown 100 base 50 +30 ")
+
+
 # -- allowlist ----------------------------------------------------------------------------------------------------
 
 ALLOWLIST_HEADER = "dest,user,parent_process_name,process,reason,owner,expires\n"

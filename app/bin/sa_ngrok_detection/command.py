@@ -18,7 +18,7 @@ from . import allowlist as allowlist_module
 from . import detection
 from . import modifiers as modifiers_module
 from .enrich import Enricher, SplunkCsv
-from .options import OPTION_NAMES, OptionError, validate
+from .options import OPTION_NAMES, OptionError, message_warning, repeated_error, validate
 
 _loaded = {}
 
@@ -96,6 +96,9 @@ class NgrokScoreCommand(StreamingCommand):
             self._fail("ngrokscore: unknown argument%s %s; the options are %s, each written name=value"
                        % ("s" if len(self.fieldnames) > 1 else "", " ".join(repr(word) for word in self.fieldnames),
                           ", ".join(OPTION_NAMES)))
+        repeats = repeated_error(getattr(self.metadata.searchinfo, "args", None) or ())
+        if repeats:
+            self._fail(repeats)
         given = {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) is not None}
         try:
             settings = validate(given)
@@ -110,6 +113,9 @@ class NgrokScoreCommand(StreamingCommand):
                 messages.extend(("ERROR", "ngrokscore: " + text) for text in table.errors)
         if allowlist is not None:
             messages.extend(("WARN", "ngrokscore: " + text) for text in allowlist.warnings)
+        template_warning = message_warning(settings.message)
+        if template_warning:
+            messages.append(("WARN", template_warning))
         # Shown with the first results, where splunkd displays them for every search.
         self._pending_messages = messages
 
