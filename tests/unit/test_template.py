@@ -206,3 +206,27 @@ def test_a_hostile_template_is_checked_in_linear_time(monkeypatch):
         Counting.calls = 0
         stray_dollars(template)
         assert Counting.calls <= 2 * len(template) + 2, template[:20]
+
+
+
+from hypothesis import given, settings, strategies  # noqa: E402
+
+from sa_ngrok_detection.template import split_template  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.text(alphabet="$ab_. :-{}\n\u00e9", max_size=40))
+def test_every_dollar_outside_a_token_is_reported_and_nothing_else(template):
+    literals = [literal for literal, _ in split_template(template)]
+    strays = stray_dollars(template)
+    assert bool(strays) == any("$" in literal for literal in literals)
+    for stray in strays:
+        assert "$" in stray and any(stray in literal for literal in literals)
+    # Every stray $ is inside some reported text.
+    for literal in literals:
+        covered = literal
+        for stray in strays:
+            covered = covered.replace(stray, "")
+        assert "$" not in covered
+    found = mistakes(template, KNOWN)
+    assert (found is None) == (not strays and all(name in KNOWN for name in template_fields(template)))
