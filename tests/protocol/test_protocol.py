@@ -595,6 +595,8 @@ def test_rerunning_on_scored_results_overwrites_the_output_fields():
     again = run(first, ["modifiers=false", "impact=10"]).rows
     assert again[0]["risk_score"] == "10" and reasons(again[0]) == []
     assert list(again[0]).count("risk_score") == 1
+    assert again[0]["risk_score_breakdown"] == "base 10 = 10 (modifiers off)"
+    assert first[0]["risk_score_breakdown"] != again[0]["risk_score_breakdown"]
 
 
 def test_csv_helpers_round_trip():
