@@ -24,7 +24,7 @@ FIXTURES_APP = os.path.join(HERE, "fixtures", "it_ngrok_fixtures")
 RECORDER = os.path.join(HERE, "record_protocol.py")
 
 # splunklib is not a dev dependency: use the copy vendored in the built app, the one the app itself runs with.
-sys.path.insert(0, os.path.join(BUILT_APP, "lib"))
+sys.path.insert(0, os.path.join(BUILT_APP, "bin", "lib"))
 
 from splunklib import binding  # noqa: E402
 
