@@ -25,21 +25,32 @@ class Problem(Exception):
     """A problem with a lookup file that stops it being read at all."""
 
 
-def read_rows(file_name, required_columns, lookups_dir=None):
-    """Yields ``(line_number, {column: value})`` for each data row of a lookup CSV.
+def read_file(file_name, lookups_dir=None):
+    """The bytes of a lookup file; raises Problem when it cannot be read."""
+    path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
+
+
+def read_rows(file_name, required_columns, lookups_dir=None, data=None):
+    """Yields ``(line_number, {column: value})`` for each data row of a lookup CSV (``data``: its bytes, when the
+    caller has read them already).
 
     Raises Problem (with a message that names the file, the line and what is wrong) when the file cannot be read,
     its header lacks a required column, or a line is not valid UTF-8 or CSV; rows before that line have been
     yielded by then. A row with the wrong number of fields is yielded with the key ``None`` mapped to the problem
     text, so the caller can report it and go on.
     """
-    path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
+    if data is None:
+        data = read_file(file_name, lookups_dir)
     text, stop = _decode(data, file_name)
+    if "\r" in text and "\n" not in text:
+        # Old Mac OS line endings: the whole file would read as one line, a header and no entries.
+        raise Problem("%s: its lines end with a carriage return alone (CR, old Mac OS style), so it reads as one "
+                      "line and no row was used; save it with LF or CRLF line endings" % file_name)
     records = _records(text, file_name)
     header = None
     for line, values in records:
@@ -87,8 +98,9 @@ def _decode(data, file_name):
 
 def _records(text, file_name):
     """Yields (line number, values). Files without quotes (the usual lookup) are split directly, many times faster
-    than the csv module; quoted files go through csv, which numbers a multi-line record by its last line."""
-    if '"' not in text:
+    than the csv module; quoted files, and files with a carriage return that does not end a line (the csv module
+    ends a record there), go through csv, which numbers a multi-line record by its last line."""
+    if '"' not in text and "\r" not in text.replace("\r\n", ""):
         for number, line in enumerate(text.split("\n"), 1):
             yield number, line.rstrip("\r").split(",") if line.strip() else []
         return
