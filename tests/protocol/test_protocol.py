@@ -535,17 +535,28 @@ def test_missing_allowlist_file_is_an_error_not_a_silent_pass(app_copy):
 MODIFIERS_HEADER = "modifier,field,patterns,score,reason,enabled\n"
 
 
-def test_modifier_table_is_data_admins_can_edit(app_copy):
+def test_modifier_overrides_are_data_admins_can_edit(app_copy):
+    """The admin's overrides (never shipped) replace defaults by name, switch them off, or add new modifiers."""
     write_lookup(app_copy, "ngrok_risk_modifiers.csv", MODIFIERS_HEADER +
                  "finance_hosts,dest,fin-*|acct-*,25,finance host,true\n"
-                 "web_tunnel,ngrok_subcommand,http,-10,plain web tunnel,true\n"
+                 "remote_admin_port,,,,,false\n"
+                 "suspicious_parent,parent_process_name,apache2,5,tuned web server parent,true\n"
                  "disabled_rule,dest,*,90,never applied,false\n")
-    rows = [detection_row(dest="FIN-db-2", process="ngrok tcp 22"), detection_row(process="ngrok http 80")]
+    rows = [detection_row(dest="FIN-db-2", process="ngrok tcp 22"),
+            detection_row(process="ngrok http 80", parent_process_name="bash")]
     result = run(rows, app_dir=str(app_copy))
     out = result.rows
     assert [(row["risk_score"], reasons(row)) for row in out] == [
-        ("75", ["finance host"]), ("40", ["plain web tunnel"])]
+        ("80", ["tuned web server parent", "finance host"]), ("50", [])]
     assert result.messages == []
+
+
+def test_without_overrides_the_shipped_defaults_apply(app_copy):
+    assert not os.path.exists(os.path.join(str(app_copy), "lookups", "ngrok_risk_modifiers.csv"))
+    [row] = run([detection_row(process="ngrok tcp 22")], app_dir=str(app_copy)).rows
+    assert row["risk_score"] == "100"
+    assert reasons(row) == ["tunnel exposes a remote-admin port",
+                            "started by a web server, script interpreter or scheduler"]
 
 
 def test_bad_modifier_rows_are_reported_and_the_rest_apply(app_copy):

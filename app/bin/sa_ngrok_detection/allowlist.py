@@ -357,6 +357,8 @@ def load(file_name, today=None, lookups_dir=None, cache_dir=None):
         data = read_file(file_name, lookups_dir)
     except Problem as problem:
         return Allowlist(file_name, errors=[str(problem)])
+    if data is None:
+        return Allowlist(file_name)  # the admin's allowlist does not exist yet: no entries
     key = index_cache.key("allowlist", file_name, today.isoformat(), data)
     cached = index_cache.read(key, cache_dir) if cache_dir is not None else None
     if cached is not None:

@@ -37,7 +37,7 @@ def _load_once(kind, file_name):
             # The parsed, indexed allowlist is kept between searches, outside the app (see index_cache.py).
             loader = functools.partial(allowlist_module.load, cache_dir=index_cache.DEFAULT)
         else:
-            loader = modifiers_module.load
+            loader = modifiers_module.load_tuned  # defaults + overrides
         # Loading builds many small objects and no reference cycles: collecting garbage meanwhile only costs
         # start-up time (about a third of it for a 10,000-entry allowlist).
         collecting = gc.isenabled()
