@@ -257,8 +257,11 @@ def test_the_breakdown_names_the_base_each_modifiers_points_and_the_cap(app_copy
     write_lookup(app_copy, "ngrok_risk_modifiers.csv",
                  "modifier,field,patterns,score,reason,enabled\n"
                  "lab_host,dest,lab-*,-25,lab host,true\n"
-                 "ssh,ngrok_target_port,22,35,SSH exposed,true\n")
-    rows = [detection_row(dest="lab-1"), detection_row(), detection_row(process="ngrok http 80")]
+                 "ssh,ngrok_target_port,8022,35,SSH exposed,true\n")
+    # The admin's rows come on top of the shipped ones: these rows meet none of the shipped modifiers.
+    rows = [detection_row(dest="lab-1", parent_process_name="bash", process="ngrok tcp 8022"),
+            detection_row(parent_process_name="bash", process="ngrok tcp 8022"),
+            detection_row(parent_process_name="bash", process="ngrok http 80")]
     out = run(rows, ["impact=80", "confidence=75"], app_dir=str(app_copy)).rows
     assert [(row["risk_score"], row["risk_score_breakdown"]) for row in out] == [
         ("70", "base 60 -25 lab_host +35 ssh = 70"),
