@@ -380,10 +380,10 @@ def run_id():
     return secrets.token_hex(4)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def allowlist_entry(splunk, service, run_id):
     """An entry written into the shipped ngrok_allowlist.csv with outputlookup, in the app's context; the shipped
-    file is put back byte for byte afterwards."""
+    file is put back byte for byte after each test, so that no other test sees the entry, whatever the order."""
     if splunk.container is None:
         pytest.skip("writing ngrok_allowlist.csv needs Docker mode: the suite puts the shipped file back inside its "
                     "own container, which it cannot do on an external Splunk")
