@@ -37,6 +37,7 @@ from splunklib import binding  # noqa: E402
 import docker_engine  # noqa: E402
 from splunk_docker import (APPS_DIR, SPLUNK_HOME, Archive, SplunkContainer, SplunkStartError,  # noqa: E402
                            ensure_image)
+from protocol_transcripts import RECORDED_COMMAND  # noqa: E402
 from splunk_search import APP_ID, SplunkTarget, rest_entries, rows_spl, run_search  # noqa: E402
 
 DEFAULT_IMAGE = "splunk/splunk:9.4.3"
@@ -48,8 +49,6 @@ ALLOWLIST_COLUMNS = ("dest", "user", "parent_process_name", "process", "reason",
 # Test-only apps: it_ngrok_fixtures maps the suite's events to Endpoint.Processes (eventtype, tags, props);
 # it_ngrok_endpoint is a minimal Endpoint data model, installed unless the real CIM app is (SPLUNK_CIM_PACKAGE).
 FIXTURE_APP, ENDPOINT_APP, CIM_APP = "it_ngrok_fixtures", "it_ngrok_endpoint", "Splunk_SA_CIM"
-# The protocol recorder runs under this command name next to ngrokscore (see record_protocol.py).
-RECORDED_COMMAND = "ngrokscorerecorded"
 NO_ENGINE = ("%s. Nothing was tested: start Docker, or set SPLUNK_HOST (with SPLUNK_PASSWORD, and "
              "SPLUNK_PORT/SPLUNK_USER if not 8089/admin) to use an existing Splunk")
 
