@@ -379,26 +379,45 @@ def run_id():
     return secrets.token_hex(4)
 
 
+def admin_allowlist(splunk):
+    """(path in the container, its bytes or None when absent) of the admin's allowlist file, which the package does
+    not ship: it exists once an entry was written (docs/upgrades.md)."""
+    path = "%s/%s/%s" % (APPS_DIR, APP_ID, ALLOWLIST_FILE)
+    try:
+        return path, splunk.container.read_file(path)
+    except docker.errors.NotFound:
+        return path, None
+
+
+def restore_file(container, path, original):
+    """Puts a file back as it was: the same bytes, or absent."""
+    if original is None:
+        result = container.container.exec_run(["rm", "-f", path])
+        assert result.exit_code == 0, result.output
+    else:
+        container.write_file(path, original)
+
+
 @pytest.fixture
 def allowlist_entry(splunk, service, run_id):
-    """An entry written into the shipped ngrok_allowlist.csv with outputlookup, in the app's context; the shipped
-    file is put back byte for byte after each test, so that no other test sees the entry, whatever the order."""
+    """An entry added to the admin's allowlist as Splunk Web does it (outputlookup to the ngrok_allowlist lookup
+    definition, in the app's context); the allowlist is put back as it was (same bytes, or absent) after each test,
+    so that no other test sees the entry, whatever the order."""
     if splunk.container is None:
-        pytest.skip("writing ngrok_allowlist.csv needs Docker mode: the suite puts the shipped file back inside its "
-                    "own container, which it cannot do on an external Splunk")
-    path = "%s/%s/%s" % (APPS_DIR, APP_ID, ALLOWLIST_FILE)
-    original = splunk.container.read_file(path)
+        pytest.skip("writing the allowlist needs Docker mode: the suite puts the admin's file back inside its own "
+                    "container, which it cannot do on an external Splunk")
+    path, original = admin_allowlist(splunk)
     entry = {"dest": "it-allow-" + run_id, "user": "it-user", "parent_process_name": "bash",
              "process": "ngrok http 3000*", "reason": "integration test " + run_id, "owner": "it@example.com",
              "expires": "2099-12-31"}
-    outcome = run_search(service, rows_spl([entry]) + " | table %s | outputlookup %s"
-                         % (" ".join(ALLOWLIST_COLUMNS), os.path.basename(ALLOWLIST_FILE)))
+    outcome = run_search(service, rows_spl([entry]) + " | table %s | outputlookup append=true ngrok_allowlist"
+                         % " ".join(ALLOWLIST_COLUMNS))
     try:
         assert not outcome.errors, outcome
         yield entry
     finally:
-        splunk.container.write_file(path, original)
-        assert splunk.container.read_file(path) == original, "the shipped allowlist was not restored"
+        restore_file(splunk.container, path, original)
+        assert admin_allowlist(splunk)[1] == original, "the allowlist was not put back"
 
 
 class Cluster(object):
