@@ -35,8 +35,8 @@ sys.path.insert(0, os.path.join(BUILT_APP, "lib"))
 from splunklib import binding  # noqa: E402
 
 import docker_engine  # noqa: E402
-from splunk_docker import (APPS_DIR, SPLUNK_HOME, Archive, SplunkContainer, SplunkStartError,  # noqa: E402
-                           ensure_image)
+from splunk_docker import (SPLUNK_HOME, Archive, SplunkContainer, SplunkStartError, admin_allowlist,  # noqa: E402
+                           ensure_image, restore_file)
 from protocol_transcripts import RECORDED_COMMAND  # noqa: E402
 from splunk_search import APP_ID, SplunkTarget, rest_entries, rows_spl, run_search  # noqa: E402
 
@@ -44,7 +44,6 @@ DEFAULT_IMAGE = "splunk/splunk:9.4.3"
 # Per container, from creation to a splunkd that answers with no restart pending. Provisioning takes 2 to 4 minutes
 # natively, more with the CIM app to install, and several times that under emulation (SPLUNK_PLATFORM).
 START_TIMEOUT, EMULATED_START_TIMEOUT = 900, 2700
-ALLOWLIST_FILE = "lookups/ngrok_allowlist.csv"
 ALLOWLIST_COLUMNS = ("dest", "user", "parent_process_name", "process", "reason", "owner", "expires")
 # Test-only apps: it_ngrok_fixtures maps the suite's events to Endpoint.Processes (eventtype, tags, props);
 # it_ngrok_endpoint is a minimal Endpoint data model, installed unless the real CIM app is (SPLUNK_CIM_PACKAGE).
@@ -379,25 +378,6 @@ def run_id():
     return secrets.token_hex(4)
 
 
-def admin_allowlist(splunk):
-    """(path in the container, its bytes or None when absent) of the admin's allowlist file, which the package does
-    not ship: it exists once an entry was written (docs/upgrades.md)."""
-    path = "%s/%s/%s" % (APPS_DIR, APP_ID, ALLOWLIST_FILE)
-    try:
-        return path, splunk.container.read_file(path)
-    except docker.errors.NotFound:
-        return path, None
-
-
-def restore_file(container, path, original):
-    """Puts a file back as it was: the same bytes, or absent."""
-    if original is None:
-        result = container.container.exec_run(["rm", "-f", path])
-        assert result.exit_code == 0, result.output
-    else:
-        container.write_file(path, original)
-
-
 @pytest.fixture
 def allowlist_entry(splunk, service, run_id):
     """An entry added to the admin's allowlist as Splunk Web does it (outputlookup to the ngrok_allowlist lookup
@@ -406,7 +386,7 @@ def allowlist_entry(splunk, service, run_id):
     if splunk.container is None:
         pytest.skip("writing the allowlist needs Docker mode: the suite puts the admin's file back inside its own "
                     "container, which it cannot do on an external Splunk")
-    path, original = admin_allowlist(splunk)
+    path, original = admin_allowlist(splunk.container)
     entry = {"dest": "it-allow-" + run_id, "user": "it-user", "parent_process_name": "bash",
              "process": "ngrok http 3000*", "reason": "integration test " + run_id, "owner": "it@example.com",
              "expires": "2099-12-31"}
@@ -417,7 +397,7 @@ def allowlist_entry(splunk, service, run_id):
         yield entry
     finally:
         restore_file(splunk.container, path, original)
-        assert admin_allowlist(splunk)[1] == original, "the allowlist was not put back"
+        assert admin_allowlist(splunk.container)[1] == original, "the allowlist was not put back"
 
 
 class Cluster(object):

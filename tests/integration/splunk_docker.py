@@ -21,6 +21,8 @@ from splunk_search import connect
 SPLUNK_HOME = "/opt/splunk"
 APPS_DIR = SPLUNK_HOME + "/etc/apps"
 DISPATCH_DIR = SPLUNK_HOME + "/var/run/splunk/dispatch"
+# The admin's allowlist: written from Splunk Web (outputlookup to the ngrok_allowlist definition), never shipped.
+ALLOWLIST_FILE = "lookups/ngrok_allowlist.csv"
 # The image's splunk user and group (UID/GID 41812 in docker-splunk's Dockerfile).
 SPLUNK_UID = 41812
 # Accepting the Splunk General Terms is required from 10.0 and asked for by recent 9.4 images.
@@ -229,3 +231,21 @@ class SplunkContainer(object):
         except docker.errors.NotFound:
             pass
 
+
+def admin_allowlist(container, app_id="SA-ngrok-detection"):
+    """(path in the container, its bytes or None when absent) of the admin's allowlist file, which exists once an
+    entry was written."""
+    path = "%s/%s/%s" % (APPS_DIR, app_id, ALLOWLIST_FILE)
+    try:
+        return path, container.read_file(path)
+    except docker.errors.NotFound:
+        return path, None
+
+
+def restore_file(container, path, original):
+    """Puts a file back as it was: the same bytes, or absent."""
+    if original is None:
+        result = container.container.exec_run(["rm", "-f", path])
+        assert result.exit_code == 0, result.output
+    else:
+        container.write_file(path, original)
