@@ -51,7 +51,7 @@ def install(splunk, admin, data, file_name):
     archive = Archive()
     archive.add_bytes("it-upgrade/" + file_name, data)
     splunk.container.container.put_archive("/tmp", archive.getvalue())  # /tmp/it-upgrade/<file_name>
-    admin.post("apps/local", name="%s/%s" % (PACKAGE_DIR, file_name), filename=True, update=True)
+    admin.post("apps/local", name="%s/%s" % (PACKAGE_DIR, file_name), filename="true", update="true")
     if admin.restart_required:
         admin.restart(timeout=600)
 

@@ -259,3 +259,26 @@ def test_inside_a_container_of_the_engine_splunk_joins_its_network(workdir):
 def test_the_makefile_runs_the_live_tests_only():
     [command] = make_recipe("test-splunk")
     assert command[1:] == ["-m", "pytest", "tests/integration", "-m", "splunk", "-rs"]
+
+
+def collected(**settings):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SPLUNK_", "DOCKER_"))}
+    env.update(settings)
+    result = subprocess.run(suite_command() + ["--collect-only", "-q"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    output = result.stdout.decode("utf-8", "replace")
+    assert result.returncode == 0, output
+    return [line for line in output.splitlines() if "::" in line]
+
+
+def test_live_tests_run_in_any_order_chosen_with_the_distributed_ones_last():
+    default = collected()
+    distributed = [test for test in default if "test_distributed_live.py" in test]
+    assert distributed and default[-len(distributed):] == distributed
+    reverse = collected(SPLUNK_TEST_ORDER="reverse")
+    others = [test for test in default if test not in distributed]
+    assert reverse == others[::-1] + distributed[::-1]
+    shuffled = collected(SPLUNK_TEST_ORDER="random:7")
+    assert shuffled == collected(SPLUNK_TEST_ORDER="random:7")  # a seed repeats its order
+    assert sorted(shuffled) == sorted(default)
+    assert set(shuffled[-len(distributed):]) == set(distributed) and shuffled[:-len(distributed)] != others
