@@ -162,7 +162,9 @@ def splunk_env(pytestconfig):
         fail_environment(str(problem))
     except (docker.errors.DockerException, OSError) as error:
         fail_environment("the Docker engine answered a ping but then failed: %s" % error)
-    say("Docker engine %s; Splunk reached by %s (%s)" % (client.api.base_url, reach.mode, reach.why))
+    say("Docker engine at %s; splunkd reached %s (%s)" % (
+        docker_engine.engine_url()[0], "at %s" % reach.host if reach.mode == "published" else "on network "
+        + reach.network, reach.why))
     _stop_on_sigterm()
     return SplunkEnvironment(external=False, docker_client=client, reach=reach)
 

@@ -79,13 +79,16 @@ def _check_unix_socket(path, named_by):
 def connect_engine(environ=os.environ, default_socket=DEFAULT_SOCKET):
     """A docker client for the engine, after a ping. Raises NoEngine when there is none, EngineProblem otherwise."""
     url, explicit = engine_url(environ, default_socket)
-    named_by = "DOCKER_HOST" if explicit else "the default socket; DOCKER_HOST is unset"
+    named_by = ("DOCKER_HOST" if environ.get("DOCKER_HOST") else "the docker CLI's current context") if explicit else (
+        "the default socket; DOCKER_HOST is unset")
     if url.startswith("unix://"):
         _check_unix_socket(url[len("unix://"):], named_by)
     timeout = api_timeout(environ)
     try:
         # from_env honours DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; it asks the engine its API version.
-        client = docker.DockerClient.from_env(timeout=timeout, environment=dict(environ, DOCKER_HOST=url))
+        # An ssh:// engine is reached through the ssh client, as the docker CLI does (no paramiko needed).
+        client = docker.DockerClient.from_env(timeout=timeout, environment=dict(environ, DOCKER_HOST=url),
+                                              use_ssh_client=url.startswith("ssh://"))
         client.ping()
         return client
     except (docker.errors.DockerException, OSError) as error:
