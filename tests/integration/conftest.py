@@ -361,7 +361,7 @@ def endpoint_datamodel(splunk, admin):
     if splunk.container is not None:
         expected = CIM_APP if os.environ.get("SPLUNK_CIM_PACKAGE") else ENDPOINT_APP
     try:
-        models = dict(rest_entries(admin, "datamodel/model", search="name=Endpoint"))
+        models = dict(rest_entries(admin, "datamodel/model"))
     except binding.HTTPError as error:
         pytest.fail("cannot list data models on %s: %s" % (splunk, error), pytrace=False)
     if "Endpoint" not in models:

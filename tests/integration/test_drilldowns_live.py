@@ -43,9 +43,12 @@ def fill(text, tokens):
 
 @pytest.fixture(scope="module")
 def data(admin, service, endpoint_datamodel, run_id):
-    """This run's process events, and the risk events of the web server's finding (dest and user)."""
-    events = detection_events(run_id)
-    index_events(admin, events.values(), run_id)
+    """This module's process events, and the risk events of the web server's finding (dest and user). Its hosts
+    and the web server's user are its own: no other module's events or risk events match its drilldowns."""
+    data_id = run_id + "k"
+    events = detection_events(data_id)
+    events["web"]["user"] = "www-" + data_id
+    index_events(admin, events.values(), data_id)
     try:
         admin.indexes.create("risk")
     except binding.HTTPError as error:
