@@ -282,3 +282,17 @@ def test_live_tests_run_in_any_order_chosen_with_the_distributed_ones_last():
     assert shuffled == collected(SPLUNK_TEST_ORDER="random:7")  # a seed repeats its order
     assert sorted(shuffled) == sorted(default)
     assert set(shuffled[-len(distributed):]) == set(distributed) and shuffled[:-len(distributed)] != others
+
+
+def test_make_test_runs_no_live_test():
+    """Every test that needs a Splunk carries the splunk marker, so make test (-m "not splunk") never starts one:
+    what it selects here is the harness and the offline replay only."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SPLUNK_", "DOCKER_"))}
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/integration", "-m", "not splunk",
+                             "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = result.stdout.decode("utf-8", "replace")
+    assert result.returncode == 0, output
+    files = {line.split("::")[0] for line in output.splitlines() if "::" in line}
+    assert files and all(name.startswith("tests/integration/harness/") or name == "tests/integration/"
+                         "test_protocol_replay.py" for name in files), files
