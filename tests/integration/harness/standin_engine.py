@@ -23,7 +23,7 @@ class Scenario(object):
     limit gives), or "not_found" (404 before any stream, as a wrong tag gives)."""
 
     def __init__(self, ping_delay=0.0, image_present=False, pull="rate_limited", container_logs="",
-                 exit_code=1, listed_containers=(), listed_networks=(), inspectable=None):
+                 exit_code=1, listed_containers=(), listed_networks=(), inspectable=None, running=False):
         self.ping_delay = ping_delay
         self.image_present = image_present
         self.pull = pull
@@ -32,6 +32,7 @@ class Scenario(object):
         self.listed_containers = list(listed_containers)
         self.listed_networks = list(listed_networks)
         self.inspectable = dict(inspectable or {})  # id or name -> attrs served by GET /containers/<id>/json
+        self.running = running  # started containers keep running (with 8089 published on port 1), or exit at once
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -98,13 +99,19 @@ class StandInEngine(object):
 
     def _attrs(self, container_id):
         config = self.created[container_id]
+        if self.scenario.running:
+            state = {"Status": "running", "Running": True, "ExitCode": 0, "Error": ""}
+            ports = {"8089/tcp": [{"HostIp": "127.0.0.1", "HostPort": "1"}]}
+        else:
+            state = {"Status": "exited", "Running": False, "ExitCode": self.scenario.exit_code, "Error": ""}
+            ports = {}
         return {
             "Id": container_id, "Name": "/" + config["_name"], "Image": config.get("Image"),
-            "State": {"Status": "exited", "Running": False, "ExitCode": self.scenario.exit_code, "Error": ""},
+            "State": state,
             "Config": {"Tty": False, "Hostname": config.get("Hostname"), "Labels": config.get("Labels") or {},
                        "Env": config.get("Env") or []},
             "HostConfig": config.get("HostConfig") or {},
-            "NetworkSettings": {"Ports": {}, "Networks": {}},
+            "NetworkSettings": {"Ports": ports, "Networks": {}},
         }
 
     def handle(self, handler):

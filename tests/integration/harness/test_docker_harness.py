@@ -296,3 +296,19 @@ def test_make_test_runs_no_live_test():
     files = {line.split("::")[0] for line in output.splitlines() if "::" in line}
     assert files and all(name.startswith("tests/integration/harness/") or name == "tests/integration/"
                          "test_protocol_replay.py" for name in files), files
+
+
+def test_a_container_that_never_gets_ready_fails_with_its_state_and_logs(workdir):
+    path = os.path.join(workdir, "engine.sock")
+    logs = "TASK [splunk_common : Start Splunk via CLI] ***\n"
+    scenario = Scenario(image_present=True, container_logs=logs, running=True)
+    with StandInEngine(path, scenario) as engine:
+        # A timeout of 0 s: the first check already finds it not ready, however fast or slow this machine is.
+        code, output = run_suite(workdir, docker_host="unix://" + path, SPLUNK_START_TIMEOUT="0")
+    assert code == 1, output
+    assert_no_live_test_ran(output)
+    assert re.search(r"sa-ngrok-it-\w+ not ready after \d+ s \(SPLUNK_START_TIMEOUT; container running, health none, "
+                     r"provisioning running, splunkd address 127\.0\.0\.1:1\); last log lines:", output), output
+    assert "TASK [splunk_common : Start Splunk via CLI]" in output
+    [container_id] = engine.created
+    assert "/containers/" + container_id in engine.paths("DELETE")
