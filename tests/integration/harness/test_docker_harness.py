@@ -13,10 +13,12 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -312,3 +314,27 @@ def test_a_container_that_never_gets_ready_fails_with_its_state_and_logs(workdir
     assert "TASK [splunk_common : Start Splunk via CLI]" in output
     [container_id] = engine.created
     assert "/containers/" + container_id in engine.paths("DELETE")
+
+
+def test_a_run_cancelled_with_sigterm_removes_its_container(workdir):
+    path = os.path.join(workdir, "engine.sock")
+    with StandInEngine(path, Scenario(image_present=True, running=True)) as engine:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("SPLUNK_", "DOCKER_", "PYTEST_"))}
+        env.update(HOME=workdir, PYTHONDONTWRITEBYTECODE="1", DOCKER_HOST="unix://" + path)
+        process = subprocess.Popen(suite_command(), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+        try:
+            # Waits for the suite to start its container (it then waits for Splunk, which never comes).
+            while not engine.created or not engine.paths("POST")[-1].endswith("/start"):
+                assert process.poll() is None, process.stdout.read().decode()
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            output = process.communicate(timeout=600)[0].decode("utf-8", "replace")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    [container_id] = engine.created
+    assert "/containers/" + container_id in engine.paths("DELETE"), output
+    assert process.returncode != 0, output
