@@ -13,7 +13,7 @@ import time
 import pytest
 from splunklib import binding
 
-from process_events import detection_events, index_events
+from process_events import detection_events, index_events, once
 from splunk_search import eventually, rest_content, rows_spl, run_search, values
 
 pytestmark = pytest.mark.splunk
@@ -57,8 +57,13 @@ def data(admin, service, endpoint_datamodel, run_id):
     web = events["web"]
     finding = {"dest": web["dest"], "user": web["user"], "parent_process_name": web["parent_process_name"],
                "process_name": "ngrok", "process": web["process"], "risk_score": "100"}
-    alert = run_search(service, rows_spl([finding]) + " | sendalert ngrok_risk")
-    assert not alert.errors, alert
+
+    def send():
+        alert = run_search(service, rows_spl([finding]) + " | sendalert ngrok_risk")
+        assert not alert.errors, alert
+        return alert.sid
+
+    once(("drilldown risk events", data_id), send)
 
     def indexed():
         outcome = run_search(admin, 'search index=risk "%s" | stats count' % web["dest"], earliest_time="-30m")
