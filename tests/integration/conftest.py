@@ -296,19 +296,22 @@ class Topology(object):
 _topology = Topology()
 
 
-def server_time(target):
-    """splunkd's clock, as an epoch: windows of _internal searches are measured on it, not on this machine's."""
-    outcome = run_search(target.connect(), "| makeresults | eval now=now() | table now")
-    return float(outcome.rows[0]["now"])
+def mark_ready(target):
+    """Notes splunkd's clock (an epoch: windows of _internal searches are measured on it, not on this machine's) and
+    its start-up time when the suite begins using it: what splunkd logged in between came from starting up, whatever
+    the tests do later (including restarts)."""
+    service = target.connect()
+    outcome = run_search(service, "| makeresults | eval now=now() | table now")
+    target.ready_time = float(outcome.rows[0]["now"])
+    target.startup_time = float(service.info["startup_time"])
+    return target
 
 
 @pytest.fixture(scope="session")
 def splunk(splunk_env, pytestconfig, request):
     """The standalone Splunk under test: the external one, or a container started for this session."""
     if splunk_env.external:
-        target = _external_target()
-        target.ready_time = server_time(target)
-        yield target
+        yield mark_ready(_external_target())
         return
     if _topology.released:
         pytest.fail("the standalone Splunk was removed for the distributed topology: live tests that use it must run "
@@ -332,9 +335,7 @@ def splunk(splunk_env, pytestconfig, request):
     _topology.standalone = ([container], say)
     try:
         _wait_until_ready([container], say)
-        target = SplunkTarget(container.host, container.port, "admin", container.password, container, image)
-        target.ready_time = server_time(target)
-        yield target
+        yield mark_ready(SplunkTarget(container.host, container.port, "admin", container.password, container, image))
     finally:
         if _topology.standalone is not None:
             _topology.standalone = None

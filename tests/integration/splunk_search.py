@@ -20,13 +20,13 @@ def connect(host, port, username, password, app=None):
 
 class SplunkTarget(object):
     """The Splunk the tests talk to. In Docker mode, container is the SplunkContainer the suite started and image its
-    image. ready_time is splunkd's clock (epoch) when the suite started using it: what was logged before that came
-    from starting up, not from the tests."""
+    image. ready_time is splunkd's clock (epoch) when the suite started using it, and startup_time when that splunkd
+    had started: what was logged in between came from starting up, not from the tests."""
 
     def __init__(self, host, port, username, password, container=None, image=None):
         self.host, self.port, self.username, self.password = host, port, username, password
         self.container, self.image = container, image
-        self.ready_time = None
+        self.ready_time = self.startup_time = None
 
     def connect(self, app=None):
         return connect(self.host, self.port, self.username, self.password, app)

@@ -30,7 +30,7 @@ def test_the_command_and_the_alert_action_are_registered(splunk, service):
 def test_splunk_logged_no_error_about_the_app(splunk, admin):
     # From start-up to the moment the suite began using this Splunk: what the tests provoke later (bad options,
     # refused deliveries) is theirs, whatever order they run in.
-    since = int(float(admin.info["startup_time"])) - 60
+    since = int(splunk.startup_time) - 60
     outcome = run_search(admin, 'search index=_internal sourcetype=splunkd (log_level=ERROR OR log_level=FATAL) '
                                 '"%s" | table _time component _raw' % APP_ID,
                          earliest_time=str(since), latest_time=str(int(splunk.ready_time) + 1))
