@@ -1,0 +1,33 @@
+"""The README's integration section names every live test file and every setting the suite reads (no Splunk
+needed; part of make test)."""
+
+import glob
+import os
+import re
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def integration_section():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    start = text.index("## Integration tests in a real Splunk")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_every_live_test_file_is_in_the_table():
+    section = integration_section()
+    files = [os.path.basename(path) for path in glob.glob(os.path.join(HERE, "test_*_live.py"))]
+    assert files
+    assert [name for name in files if "`%s`" % name not in section] == []
+
+
+def test_every_setting_the_suite_reads_is_documented():
+    section = integration_section()
+    read = set()
+    for path in glob.glob(os.path.join(HERE, "*.py")):
+        with open(path, encoding="utf-8") as handle:
+            read.update(re.findall(r"""environ(?:\.get\(|\[)["'](SPLUNK_[A-Z_]+)""", handle.read()))
+    assert read
+    assert sorted(name for name in read if "`%s`" % name not in section) == []
