@@ -12,7 +12,7 @@ import re
 import pytest
 from splunklib import binding
 
-from process_events import TOKEN
+from process_events import TOKEN, once
 from sa_ngrok_detection import detection
 from splunk_search import eventually, rows_spl, run_search, values
 
@@ -88,20 +88,36 @@ def test_each_risk_event_is_one_event_with_the_fields_es_reads(service, risk_ind
     assert [(row["count"], row["ids"]) for row in counted.rows] == [("2", "2")], counted
 
 
-def test_values_that_look_like_fields_are_read_back_unchanged(service, risk_index, run_id):
+HOSTILE_PROCESS = 'ngrok tcp 22" risk_score=0 risk_object=x'
+HOSTILE_USER = 'eve" risk_score=0 risk_object=x'
+
+
+@pytest.fixture(scope="module")
+def hostile_events(service, risk_index, run_id):
+    """The risk events of a finding whose process and user carry `" risk_score=0 risk_object=x`."""
     dest = "it-inject-" + run_id
-    hostile = 'ngrok tcp 22" risk_score=0 risk_object=x'
-    user = 'eve" risk_score=0 risk_object=x'
-    finding = {"dest": dest, "user": user, "parent_process_name": "bash", "process_name": "ngrok",
-               "process": hostile, "risk_score": "80"}
-    send(service, finding)
-    events = risk_events_of(service, dest, 2)
-    assert sorted((event["risk_object"], event["risk_object_type"]) for event in events) == sorted(
-        [(dest, "system"), (user, "user")])
+    finding = {"dest": dest, "user": HOSTILE_USER, "parent_process_name": "bash", "process_name": "ngrok",
+               "process": HOSTILE_PROCESS, "risk_score": "80"}
+    once(("hostile", dest), lambda: send(service, finding))
+    return dest, risk_events_of(service, dest, 2)
+
+
+def test_values_that_look_like_fields_inject_no_field(hostile_events):
+    dest, events = hostile_events
+    assert sorted(event["risk_object_type"] for event in events) == ["system", "user"]
     for event in events:
         assert values(event, "risk_score") == ["80"], event
-        assert values(event, "process") == [hostile], event
-        assert "x" not in values(event, "risk_object"), event
+        assert len(values(event, "risk_object")) == 1 and "x" not in values(event, "risk_object"), event
+    assert [event["risk_object"] for event in events if event["risk_object_type"] == "system"] == [dest]
+
+
+def test_values_that_look_like_fields_are_read_back_unchanged(hostile_events):
+    """The agreed interface: the very value, quotes included (not a look-alike of it)."""
+    dest, events = hostile_events
+    assert sorted((event["risk_object"], event["risk_object_type"]) for event in events) == sorted(
+        [(dest, "system"), (HOSTILE_USER, "user")])
+    for event in events:
+        assert values(event, "process") == [HOSTILE_PROCESS], event
 
 
 def test_a_user_that_is_no_identity_yields_no_risk_object(service, risk_index, run_id):
