@@ -7,9 +7,8 @@ The next build is this build with its app.conf version raised; afterwards the bu
 the same way and the allowlist put back as it was, so that no other test sees a difference.
 """
 
-import io
 import os
-import tarfile
+import shutil
 
 import pytest
 
@@ -23,27 +22,21 @@ COLUMNS = ("dest", "user", "parent_process_name", "process", "reason", "owner", 
 PACKAGE_DIR = "/tmp/it-upgrade"
 
 
-def package(built_app, version):
-    """The built app as a .tgz whose app.conf says version (every other byte as built)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for directory, subdirs, files in os.walk(built_app):
-            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith(".pyc"):
-                    continue
-                path = os.path.join(directory, name)
-                arcname = os.path.join(APP_ID, os.path.relpath(path, built_app))
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                if arcname == os.path.join(APP_ID, "default", "app.conf"):
-                    old = build.app_version(built_app)
-                    data = data.replace(("version = %s" % old).encode(), ("version = %s" % version).encode())
-                    assert ("version = %s" % version).encode() in data
-                info = tarfile.TarInfo(arcname)
-                info.size, info.mode = len(data), os.stat(path).st_mode & 0o777
-                archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+def package(built_app, version, workdir):
+    """The built app packaged as the build packages it (scripts/build.py), with app.conf saying version."""
+    copy = os.path.join(str(workdir), APP_ID)
+    shutil.copytree(built_app, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    app_conf = os.path.join(copy, "default", "app.conf")
+    with open(app_conf, encoding="utf-8") as handle:
+        text = handle.read()
+    old = "version = %s" % build.app_version(built_app)
+    assert old in text
+    with open(app_conf, "w", encoding="utf-8") as handle:
+        handle.write(text.replace(old, "version = %s" % version))
+    tarball = os.path.join(str(workdir), "%s-%s.tgz" % (APP_ID, version))
+    build.write_tarball(copy, tarball)
+    with open(tarball, "rb") as handle:
+        return handle.read()
 
 
 def install(splunk, admin, data, file_name):
@@ -69,7 +62,8 @@ def container_splunk(splunk):
     return splunk
 
 
-def test_an_upgrade_keeps_the_admins_allowlist_entries(container_splunk, service, admin, built_app, run_id):
+def test_an_upgrade_keeps_the_admins_allowlist_entries(container_splunk, service, admin, built_app, run_id,
+                                                        tmp_path):
     splunk = container_splunk
     path, original = admin_allowlist(splunk.container)
     built_version = build.app_version(built_app)
@@ -84,7 +78,8 @@ def test_an_upgrade_keeps_the_admins_allowlist_entries(container_splunk, service
         _, before = admin_allowlist(splunk.container)
         assert before is not None
 
-        install(splunk, admin, package(built_app, upgraded_version), "%s-%s.tgz" % (APP_ID, upgraded_version))
+        install(splunk, admin, package(built_app, upgraded_version, tmp_path),
+                "%s-%s.tgz" % (APP_ID, upgraded_version))
         assert rest_content(admin, "apps/local/" + APP_ID)["version"] == upgraded_version
 
         assert admin_allowlist(splunk.container)[1] == before  # the admin's file, byte for byte
