@@ -31,3 +31,12 @@ def test_every_setting_the_suite_reads_is_documented():
             read.update(re.findall(r"""environ(?:\.get\(|\[)["'](SPLUNK_[A-Z_]+)""", handle.read()))
     assert read
     assert sorted(name for name in read if "`%s`" % name not in section) == []
+
+
+def test_the_python_check_knows_every_image_tag_the_readme_names():
+    from test_python_live import EXPECTED_PYTHON, expected_python
+    tags = set(re.findall(r"splunk/splunk:(\d+\.\d+\.\d+)", integration_section()))
+    assert tags, "the README names no image tag"
+    assert {tag: expected_python(tag) for tag in tags if expected_python(tag) is None} == {}
+    assert expected_python("9.4.3") == "3.9" and expected_python("10.2.0") == "3.13"
+    assert EXPECTED_PYTHON[-1] == ("10.", "3.13")
