@@ -81,3 +81,20 @@ def test_the_events_carry_every_model_field_and_the_fixture_tags_match_the_const
     tags = conf(os.path.join(FIXTURE_APP, "default", "tags.conf"))
     enabled = {tag for tag, state in tags.items("eventtype=" + eventtype) if state == "enabled"}
     assert enabled == required_tags
+
+
+def test_the_model_uses_the_cim_format():
+    """The keys and values the CIM app's own Endpoint.json uses for fields, calculations and constraints."""
+    dataset = processes_dataset()
+    assert dataset["parentName"] == "BaseEvent" and dataset["children"] == []
+    fields = list(dataset["fields"])
+    for calculation in dataset["calculations"]:
+        assert set(calculation) == {"calculationID", "calculationType", "outputFields", "expression"}
+        assert calculation["calculationType"] == "Eval"
+        [output] = calculation["outputFields"]
+        assert output["fieldName"] in calculation["expression"]
+        fields.append(output)
+    for field in fields:
+        assert set(field) == {"fieldName", "displayName", "type", "fieldSearch", "required", "multivalue", "hidden"}
+        assert field["type"] in ("string", "number", "boolean", "timestamp")
+        assert field["required"] is False and field["hidden"] is False
