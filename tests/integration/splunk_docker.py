@@ -11,6 +11,7 @@ import os
 import posixpath
 import tarfile
 import time
+
 import docker
 from docker.utils import parse_repository_tag
 from splunklib import binding
