@@ -330,16 +330,18 @@ def splunk(splunk_env, pytestconfig, request):
         archives.append(("/tmp", package.getvalue()))
         # splunk-ansible installs the apps listed here (URLs or paths in the container) while provisioning.
         environment["SPLUNK_APPS_URL"] = "/tmp/it-apps/" + os.path.basename(cim_package)
-    container = _create(splunk_env, image, "sa-ngrok-it-" + secrets.token_hex(3), _password(), archives, say,
-                        environment=environment)
-    _topology.standalone = ([container], say)
+    created = []
+    _topology.standalone = (created, say)
     try:
-        _wait_until_ready([container], say)
+        created.append(_create(splunk_env, image, "sa-ngrok-it-" + secrets.token_hex(3), _password(), archives, say,
+                               environment=environment))
+        _wait_until_ready(created, say)
+        [container] = created
         yield mark_ready(SplunkTarget(container.host, container.port, "admin", container.password, container, image))
     finally:
         if _topology.standalone is not None:
             _topology.standalone = None
-            _release([container], say)
+            _release(created, say)
 
 
 @pytest.fixture(scope="session")

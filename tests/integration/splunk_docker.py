@@ -143,7 +143,7 @@ class SplunkContainer(object):
             for target_dir, data in archives:
                 self.container.put_archive(target_dir, data)
             self.container.start()
-        except Exception:
+        except BaseException:  # an interrupt (Ctrl-C, SIGTERM) included: the caller has no handle to remove it by
             self.remove()
             raise
 
