@@ -37,13 +37,18 @@ def make_recipe(target):
         text = handle.read()
     match = re.search(r"^%s:[^\n]*\n((?:\t[^\n]*\n)+)" % re.escape(target), text, re.M)
     assert match, "no %s rule in the Makefile" % target
-    return [shlex.split(line.strip().replace("$(PY)", shlex.quote(sys.executable)))
+    return [shlex.split(line.strip().lstrip("@").replace("$(PY)", shlex.quote(sys.executable)))
             for line in match.group(1).splitlines()]
 
 
+def pytest_line(target):
+    """The line of a Makefile rule that runs pytest (the others build the app or set up the environment)."""
+    [command] = [line for line in make_recipe(target) if line[1:3] == ["-m", "pytest"]]
+    return command
+
+
 def suite_command():
-    [command] = make_recipe("test-splunk")
-    return command + ["-p", "no:cacheprovider"]
+    return pytest_line("test-splunk") + ["-p", "no:cacheprovider"]
 
 
 @pytest.fixture
@@ -259,8 +264,7 @@ def test_inside_a_container_of_the_engine_splunk_joins_its_network(workdir):
 
 
 def test_the_makefile_runs_the_live_tests_only():
-    [command] = make_recipe("test-splunk")
-    assert command[1:] == ["-m", "pytest", "tests/integration", "-m", "splunk", "-rs"]
+    assert pytest_line("test-splunk")[1:] == ["-m", "pytest", "tests/integration", "-m", "splunk", "-rs"]
 
 
 def collected(**settings):
