@@ -4,10 +4,11 @@ The command runs through the recorder (ngrokscorerecorded, installed only in the
 carries every python.* key of [ngrokscore] (checked here as splunkd serves both), so splunkd picks the same
 interpreter for it; the recorder runs the built command under that very interpreter and writes down its version.
 
-Expected versions (Python 3 migration manual: "Splunk Enterprise 9.3 uses the Python 3.9 interpreter by default";
-before 9.3, python3 meant 3.7). python.required (listing 3.9 and 3.13) is read from Splunk 10.2 on; for 10.0 and
-10.1 this table expects the python3 default, 3.9: that row is not verified against a real Splunk yet. A version
-the table does not know fails with the version seen, so that a run never passes without checking.
+Expected versions follow the keys the app ships (docs/python-keys.md, from the commands.conf specs): with
+python.version = python3.9, Splunk 9.3, 9.4, 10.0 and 10.1 run Python 3.9; from 10.2 on, python.required (3.9, 3.13)
+takes precedence and picks 3.13. Before 9.3 only Python 3.7 exists, on which the vendored splunklib cannot start: not
+supported. The 10.0 and 10.1 rows are not verified against a real Splunk yet. A version the table does not know
+fails with the version seen, so that a run never passes without checking.
 """
 
 import json
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.splunk
 
 # (Splunk version, expected Python major.minor): the first row whose version the Splunk's has as prefix wins.
 EXPECTED_PYTHON = [
-    ("9.0.", "3.7"), ("9.1.", "3.7"), ("9.2.", "3.7"),
     ("9.3.", "3.9"), ("9.4.", "3.9"),
     ("10.0.", "3.9"), ("10.1.", "3.9"),
     ("10.", "3.13"),
