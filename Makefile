@@ -1,63 +1,69 @@
-# SA-ngrok-detection. Quick start: `make demo`, then `make test`. Each target installs what it needs.
-PYTHON ?= python3
+# SA-ngrok-detection. Quick start: `make demo`, then `make test`; `make help` lists every target.
+# Each target sets up the part of .venv/ it needs (scripts/setup_env.sh): make package/demo/bench only what building
+# and running the app needs (Python >= 3.9), make test the test tools too (Python >= 3.11). PYTHON picks the
+# interpreter (default: the one .venv was built with, else python3); a different interpreter or changed pins rebuild
+# .venv from scratch.
+PYTHON ?=
 VENV := .venv
 PY := $(VENV)/bin/python
-READY := $(VENV)/.ready
-VERSION = $(shell $(PY) -c "import sys; sys.path.insert(0, 'scripts'); import build; print(build.app_version())")
+SETUP_ENV = bash scripts/setup_env.sh "$(PYTHON)" "$(VENV)"
 
-.PHONY: all venv package demo test test-splunk appinspect bench fuzz robustness robustness-long clean
+.PHONY: help package demo test test-splunk appinspect bench fuzz robustness robustness-long clean distclean
 
-all: package
+.DEFAULT_GOAL := help
 
-# The dev environment: a venv with the pinned tools, plus libmagic for AppInspect.
-$(READY): requirements-dev.txt scripts/setup_env.sh
-	bash scripts/setup_env.sh "$(PYTHON)" "$(VENV)"
-	touch $@
+help: ## list the targets
+	@echo "make <target> [PYTHON=python3.x]"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-venv: $(READY)
-
-# build/SA-ngrok-detection (the app as installed, splunklib vendored) and dist/SA-ngrok-detection-<version>.tgz
-package: $(READY)
+package: ## build build/SA-ngrok-detection and dist/SA-ngrok-detection-<version>.tgz (offline after the first run)
+	@$(SETUP_ENV) build
 	$(PY) scripts/build.py
 
-# Score the bundled sample through the built command, exactly as splunkd would run it.
-demo: package
+demo: package ## score the bundled sample through the built command, exactly as splunkd would run it
 	$(PY) scripts/ngrokscore_local.py samples/ngrok_detections.csv allowlist=ngrok_allowlist_example.csv
 
-# Unit, protocol (Python 3.11, and 3.9/3.13 where installed), alert action, robustness and package tests,
-# AppInspect included. The integration tests (marker splunk) need a real Splunk: make test-splunk.
-test: package
+# The integration tests (marker splunk) need a real Splunk: make test-splunk.
+test: ## unit, protocol (3.9/3.11/3.13), alert, robustness and package tests, AppInspect included
+	@$(SETUP_ENV) test
+	$(PY) scripts/build.py
 	$(PY) -m pytest -m "not splunk"
 
-# Integration tests in a real Splunk: Docker (splunk/splunk, SPLUNK_IMAGE) or an existing one (SPLUNK_HOST).
 # Settings are environment variables or make arguments, e.g. make test-splunk SPLUNK_IMAGE=splunk/splunk:10.0.2
 # Only a machine without any Docker engine skips (one line); once an engine answers, anything that keeps Splunk
 # from running fails. tests/integration/harness (run by make test) proves this against stand-in engines.
-test-splunk: package
+test-splunk: ## integration tests in a real Splunk: Docker (SPLUNK_IMAGE) or an existing one (SPLUNK_HOST)
+	@$(SETUP_ENV) test
+	$(PY) scripts/build.py
 	$(PY) -m pytest tests/integration -m splunk -rs
 
-appinspect: package
+appinspect: ## Splunk AppInspect (cloud tags, precert, --ci) on the package; report in reports/appinspect.json
+	@$(SETUP_ENV) test
+	$(PY) scripts/build.py
 	$(PY) -m pytest tests/package -k appinspect
 
-bench: package
+bench: package ## benchmark the command against a splunklib pass-through (scripts/benchmark.py)
 	$(PY) scripts/benchmark.py
 
-# Coverage-guided fuzzing of the pure core (FUZZ_SECONDS per target), findings saved as regression inputs.
 FUZZ_SECONDS ?= 60
-$(VENV)/.fuzz-ready: $(READY) requirements-fuzz.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
-	touch $@
-
-fuzz: package $(VENV)/.fuzz-ready
+fuzz: ## coverage-guided fuzzing of the pure core, FUZZ_SECONDS per target (needs an atheris wheel)
+	@$(SETUP_ENV) fuzz
+	$(PY) scripts/build.py
 	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
-# The robustness campaign (property tests, adversarial cases, fault injection, fuzzing) and its results table,
-# docs/robustness.md: short form (about 5 minutes) and long form.
-robustness: package $(VENV)/.fuzz-ready
+robustness: ## the robustness campaign and its results table, docs/robustness.md (about 5 minutes)
+	@$(SETUP_ENV) fuzz
+	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py
 
-robustness-long: package $(VENV)/.fuzz-ready
+robustness-long: ## the long robustness campaign
+	@$(SETUP_ENV) fuzz
+	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py --long
 
-clean:
+clean: ## remove build/, dist/ and test reports (keeps .venv/ and the cached splunk-sdk wheel in .cache/)
 	rm -rf build dist .pytest_cache reports
+	@echo "kept $(VENV)/ and .cache/ (make distclean removes them too)"
+
+distclean: clean ## also remove .venv/ and .cache/ (the next build downloads splunk-sdk again)
+	rm -rf $(VENV) $(VENV).log .cache

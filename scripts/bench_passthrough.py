@@ -16,7 +16,7 @@ import sys
 DEFAULT_APP_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build",
                                "SA-ngrok-detection")
 APP_DIR = os.environ.get("NGROK_BENCH_APP_DIR") or DEFAULT_APP_DIR
-sys.path.insert(0, os.path.join(APP_DIR, "lib"))
+sys.path.insert(0, os.path.join(APP_DIR, "bin", "lib"))
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402
 

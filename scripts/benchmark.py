@@ -422,7 +422,7 @@ def prepare_app(source, work_dir, pools, seed, bytecode, allowlist_entries=10000
     """Copies the built app, adds the allowlist lookup and (optionally) compiles it as a warm install would be."""
     app_dir = os.path.join(work_dir, os.path.basename(os.path.normpath(source)))
     shutil.copytree(source, app_dir)
-    for part in (("bin", "ngrokscore.py"), ("lib", "splunklib", "__init__.py")):
+    for part in (("bin", "ngrokscore.py"), ("bin", "lib", "splunklib", "__init__.py")):
         if not os.path.exists(os.path.join(app_dir, *part)):
             raise BenchmarkError("%s has no %s: is the app being rebuilt? Run scripts/build.py and try again"
                                  % (source, "/".join(part)))
@@ -521,7 +521,7 @@ def profile_ngrokscore(app_dir, bodies, rows, out_path, timeout, top=15):
 # -- the report ----------------------------------------------------------------------------------------------------
 
 def sdk_version(app_dir):
-    for metadata in sorted(glob.glob(os.path.join(app_dir, "lib", "*.dist-info", "METADATA"))):
+    for metadata in sorted(glob.glob(os.path.join(app_dir, "bin", "lib", "*.dist-info", "METADATA"))):
         fields = {}
         with open(metadata, encoding="utf-8") as handle:
             for line in handle:

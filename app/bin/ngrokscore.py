@@ -2,7 +2,8 @@
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+# splunklib is vendored in bin/lib: Splunk's knowledge bundle carries bin/ to the indexers, where this command runs.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 from sa_ngrok_detection.command import main  # noqa: E402
 

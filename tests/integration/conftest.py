@@ -30,10 +30,8 @@ FIXTURES_DIR = os.path.join(HERE, "fixtures")
 RECORDER = os.path.join(HERE, "record_protocol.py")
 
 # splunklib is not a dev dependency: use the copy vendored in the built app, the one the app itself runs with
-# (bin/lib, where the knowledge bundle carries it to indexers; lib in builds before that).
-for _vendored in (os.path.join(BUILT_APP, "lib"), os.path.join(BUILT_APP, "bin", "lib")):
-    if os.path.isdir(_vendored):
-        sys.path.insert(0, _vendored)
+# (bin/lib, where the knowledge bundle carries it to indexers).
+sys.path.insert(0, os.path.join(BUILT_APP, "bin", "lib"))
 
 from splunklib import binding  # noqa: E402
 

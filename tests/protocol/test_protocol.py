@@ -493,10 +493,10 @@ def test_a_bad_request_gets_an_error_and_a_clean_exit_not_a_hang():
 
 def test_the_vendored_splunklib_is_the_version_the_chunk_seam_was_written_for(built_app):
     import build
-    dist_infos = [name for name in os.listdir(os.path.join(built_app, "lib")) if name.endswith(".dist-info")]
+    dist_infos = [name for name in os.listdir(os.path.join(built_app, "bin", "lib")) if name.endswith(".dist-info")]
     assert dist_infos == ["splunk_sdk-%s.dist-info" % build.SPLUNK_SDK.split("==")[1]]
     import sys
-    sys.path.insert(0, os.path.join(built_app, "lib"))
+    sys.path.insert(0, os.path.join(built_app, "bin", "lib"))
     from splunklib.searchcommands import internals, search_command
     assert hasattr(search_command.SearchCommand, "_execute_chunk_v2")
     assert hasattr(search_command.SearchCommand, "_protocol_v2_option_parser")
