@@ -16,7 +16,10 @@ BUILT_BIN = os.path.join(ROOT, "build", "SA-ngrok-detection", "bin")
 if BUILT_BIN not in sys.path:
     sys.path.insert(0, BUILT_BIN)
 
-from sa_ngrok_detection import allowlist, modifiers, ngrok_cmdline, options, redaction, template  # noqa: E402
+from sa_ngrok_detection import allowlist, identity, modifiers, ngrok_cmdline, options, redaction, template  # noqa: E402
+from sa_ngrok_detection import risk_events as risk_event_writer  # noqa: E402
+
+import stash_readers  # noqa: E402  (scripts/, next to this file)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_]{12,64}$")
 _LOOKUP_DIR = tempfile.mkdtemp(prefix="ngrok-fuzz-lookups-")
@@ -51,11 +54,11 @@ def redact(data):
 
 
 def render(data):
-    """One pass: values are never expanded, whatever they contain."""
+    """One pass: values are never expanded, whatever they contain; placeholders (null, -, N/A ...) show as unknown."""
     text = _text(data)
     template_text, _, value = text.partition("\x01")
     rendered = template.render(template_text, lambda name: value)
-    expected = "".join(literal + ((value or template.UNKNOWN) if field is not None else "")
+    expected = "".join(literal + (identity.shown(value) if field is not None else "")
                        for literal, field in template.split_template(template_text))
     assert rendered == expected
 
@@ -95,6 +98,31 @@ def option_values(data):
     assert settings.allowlist is None or "/" not in settings.allowlist and ".." not in settings.allowlist
 
 
+_ROW_FIELDS = ("dest", "user", "parent_process_name", "process_name", "process", "risk_message", "ngrok_target",
+               "risk_score")
+
+
+def risk_events(data):
+    """Any text in any result field: each risk event is one indexed event and reads the same, with exactly the
+    fields written, under Splunk's stash_new breaker and every key-value extraction (DELIMS, auto, auto_escaped)."""
+    parts = _text(data).split("\x01")
+    row = {}
+    for index, part in enumerate(parts[:2 * len(_ROW_FIELDS)]):
+        field = _ROW_FIELDS[index % len(_ROW_FIELDS)]
+        row[field] = [row[field], part] if field in row else part  # a second value makes a multivalue field
+    builder = risk_event_writer.RiskEventBuilder(parts[-1] if len(parts) > 1 else "", parts[0], 50)
+    events = builder.events(row, 0)
+    if not events:
+        return
+    body = risk_event_writer.stash_body([risk_event_writer.stash_text(e, 0).encode("utf-8") for e in events])
+    raw_events = stash_readers.split_stash_new(body.decode("utf-8"))
+    assert len(raw_events) == len(events)
+    for event, raw in zip(events, raw_events):
+        intended = [(key, item) for key, value in event for item in (value if isinstance(value, list) else [value])]
+        for reader in stash_readers.READERS.values():
+            assert reader(raw) == intended
+
+
 TARGETS = {
     "cmdline": cmdline,
     "redact": redact,
@@ -102,4 +130,5 @@ TARGETS = {
     "allowlist": allowlist_file,
     "modifiers": modifiers_file,
     "options": option_values,
+    "risk_events": risk_events,
 }

@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/robustness.py            # short form (CI-sized): about 5 minutes
     .venv/bin/python scripts/robustness.py --long     # long form: many more examples, 5 minutes of fuzzing per target
+    .venv/bin/python scripts/robustness.py --alert-only   # only the alert action's fault injection, at full scale
 
 Runs, against the built app: the property-based protocol tests, the adversarial cases, the fault injection of the
 alert action and the fuzzer regressions (pytest, tests/robustness/), then the coverage-guided fuzzer on every pure
@@ -23,12 +24,15 @@ import xml.etree.ElementTree as ElementTree
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPORTS = os.path.join(ROOT, "reports", "robustness")
 TABLE = os.path.join(ROOT, "docs", "robustness.md")
+# Results the alert action's fault injection feeds it here (`make test` runs the same tests with 2,000).
+ALERT_ROWS = 100000
+ALERT_TESTS = "tests/robustness/test_alert_faults.py"
 
 
-def run_tests(profile):
+def run_tests(profile, paths=("tests/robustness",)):
     junit = os.path.join(REPORTS, "junit.xml")
-    env = dict(os.environ, HYPOTHESIS_PROFILE=profile)
-    code = subprocess.call([sys.executable, "-m", "pytest", "tests/robustness", "-q", "-p", "no:cacheprovider",
+    env = dict(os.environ, HYPOTHESIS_PROFILE=profile, ROBUSTNESS_ALERT_ROWS=str(ALERT_ROWS))
+    code = subprocess.call([sys.executable, "-m", "pytest"] + list(paths) + ["-q", "-p", "no:cacheprovider",
                             "--junitxml", junit], cwd=ROOT, env=env)
     cases = {}
     for case in ElementTree.parse(junit).getroot().iter("testcase"):
@@ -56,9 +60,67 @@ def load(name):
         return json.load(handle)
 
 
+def alert_lines():
+    """The alert action's rows of the table, from what test_alert_faults.py recorded."""
+    faults, rerun = load("alert_faults.json"), load("alert_kill_rerun.json")
+    generated, scale = load("alert_generated_text.json"), load("alert_scale.json")
+    lines = []
+    if faults:
+        lines.append(
+            "| alert action, %d results, receiver failing 30%% of %d requests (%s; 302 = redirect, trickle = one "
+            "byte at a time, stall = no answer) | %d risk events | 0 | 0 "
+            "| n/a | lost silently: %d; not delivered: %d; unconfirmed (reply lost on the last attempt, reported): "
+            "%d; received twice: %d (logged possible duplicates: %d); exit code %d | 0 "
+            "| `pytest %s -k failing` |" % (
+                faults["results"], faults["requests"],
+                ", ".join("%s %d" % (k, v) for k, v in sorted(faults["faults"].items())),
+                faults["events"], faults["lost_silently"], faults["reported_not_delivered"],
+                faults["reported_unconfirmed"], faults["received_twice"], faults["reported_possible_duplicates"],
+                faults["exit_code"], ALERT_TESTS))
+    if rerun:
+        lines.append(
+            "| alert action killed (SIGKILL) mid-run, then run again | %d risk events | 0 | 0 | n/a | lost: %d; "
+            "delivered before the kill: %d, delivered again by the rerun: %d (same risk_event_id: %d distinct ids) "
+            "| 0 | `pytest %s -k killed` |" % (
+                rerun["events"], rerun["lost"], rerun["delivered_before_kill"], rerun["after_rerun_duplicates"],
+                rerun.get("distinct_risk_event_ids", 0), ALERT_TESTS))
+    if generated:
+        lines.append(
+            "| alert action, generated text in every field (%d distinct code points, %d beyond Latin-1; quotes, "
+            "backslashes, `=`, `,`, line breaks, the stash breaker) | %d results, %d risk events | 0 | 0 | 0 "
+            "| lost: %d; read differently by DELIMS / auto / auto_escaped: %d | 0 | `pytest %s -k generated` |" % (
+                generated["distinct_code_points"], generated["beyond_latin_1"], generated["results"],
+                generated["events"], generated["lost"], generated["mismatched_readings"], ALERT_TESTS))
+    if scale:
+        lines.append(
+            "| alert action, healthy receiver | %d results, %d risk events in %d batches | 0 | 0 | 0 | lost: 0; "
+            "peak memory %d MB | 0 | `pytest %s -k healthy` |" % (
+                scale["results"], scale["events"], scale["batches"], scale["peak_rss_kb"] // 1024, ALERT_TESTS))
+    return lines
+
+
+def replace_alert_lines(command):
+    """Rewrites only the alert action's rows of docs/robustness.md (after --alert-only)."""
+    with open(TABLE, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    rows = [index for index, line in enumerate(lines) if line.startswith("| alert action")]
+    at = rows[0] if rows else max(index for index, line in enumerate(lines) if line.startswith("|")) + 1
+    lines = [line for line in lines if not line.startswith("| alert action")]
+    stamp = "The alert-action rows: measured %s with `%s`." % (
+        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), command)
+    stale = [index for index, line in enumerate(lines) if line.startswith("The alert-action rows: measured")]
+    for index in reversed(stale):
+        del lines[index - 1 if index and not lines[index - 1] else index:index + 1]  # with its blank line
+    lines[at:at] = alert_lines()
+    first_blank_after_table = next(index for index in range(at, len(lines)) if not lines[index].startswith("|"))
+    lines[first_blank_after_table:first_blank_after_table] = ["", stamp]
+    with open(TABLE, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    print("updated the alert-action rows of", os.path.relpath(TABLE, ROOT))
+
+
 def write_table(form, command, cases, fuzz):
     properties = [load(os.path.basename(path)) for path in sorted(glob.glob(os.path.join(REPORTS, "properties-*")))]
-    faults, rerun = load("alert_faults.json"), load("alert_kill_rerun.json")
 
     def tests(module):
         total, failed = cases.get(module, [0, 0])
@@ -94,22 +156,7 @@ def write_table(form, command, cases, fuzz):
                          "0" if name == "redact" and not item["new_findings"] else "n/a", name))
     lines.append("| fuzzer findings replayed | %d inputs | %d | 0 | n/a | n/a | n/a "
                  "| `pytest tests/robustness/test_fuzz_regressions.py` |" % (regressions_total, regressions_failed))
-    if faults:
-        lines.append(
-            "| alert action, 100,000 results, receiver failing 30%% of %d requests (%s) | %d risk events | 0 | 0 "
-            "| n/a | lost silently: %d; not delivered: %d; unconfirmed (reply lost on the last attempt, reported): "
-            "%d; received twice: %d (logged possible duplicates: %d); exit code %d | 0 "
-            "| `pytest tests/robustness/test_alert_faults.py -k failing` |" % (
-                faults["requests"], ", ".join("%s %d" % (k, v) for k, v in sorted(faults["faults"].items())),
-                faults["events"], faults["lost_silently"], faults["reported_not_delivered"],
-                faults["reported_unconfirmed"], faults["received_twice"], faults["reported_possible_duplicates"],
-                faults["exit_code"]))
-    if rerun:
-        lines.append(
-            "| alert action killed (SIGKILL) mid-run, then run again | %d risk events | 0 | 0 | n/a | lost: %d; "
-            "delivered before the kill: %d, delivered again by the rerun: %d | 0 "
-            "| `pytest tests/robustness/test_alert_faults.py -k killed` |" % (
-                rerun["events"], rerun["lost"], rerun["delivered_before_kill"], rerun["after_rerun_duplicates"]))
+    lines += alert_lines()
     lines += [
         "",
         "Notes:",
@@ -133,10 +180,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="the long form: more examples, longer fuzzing")
     parser.add_argument("--fuzz-seconds", type=int, help="fuzzing time per target (default 20; long 300)")
+    parser.add_argument("--alert-only", action="store_true",
+                        help="run only the alert action's fault injection (%d results) and rewrite its rows of "
+                             "docs/robustness.md" % ALERT_ROWS)
     parser.add_argument("--table-only", metavar="COMMAND",
                         help="only rewrite docs/robustness.md from reports/robustness/ (after rerunning one part), "
                              "naming the COMMAND that produced those reports")
     args = parser.parse_args()
+    if args.alert_only:
+        os.makedirs(REPORTS, exist_ok=True)
+        for stale in glob.glob(os.path.join(REPORTS, "alert_*.json")):
+            os.remove(stale)
+        code, _ = run_tests("ci", paths=(ALERT_TESTS,))
+        replace_alert_lines("scripts/robustness.py --alert-only")
+        return 1 if code else 0
     if args.table_only:
         with open(os.path.join(REPORTS, "fuzz.json")) as handle:
             fuzz = json.load(handle)

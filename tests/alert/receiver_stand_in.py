@@ -4,54 +4,47 @@ and helpers to run the built alert action exactly as splunkd does (bin/ngrok_ris
 import gzip
 import json
 import os
-import re
+import ssl
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ngrokscore_local import rows_to_csv
+from stash_readers import delims_pairs, fields, split_stash_new
 
 SESSION_KEY = "s3ss10nK3y-DO-NOT-LOG-0f9a8b7c6d5e4f3a2b1c"
-BREAKER = "\n==##~~##~~  1E8N3D4E6V5E7N2T9 ~~##~~##==\n"
-_PAIR = re.compile(r'([\w.]+)="((?:[^"\\]|\\.)*)"')
 
 
 def parse_stash(body):
-    """Events of one request body: lists of (key, value) pairs, in order."""
-    events = []
-    for text in body.rstrip("\n").split(BREAKER):
-        stamp, _, pairs = text.partition(", ")
-        events.append({"_time": stamp, "pairs": [(key, value.replace('\\"', '"').replace("\\\\", "\\"))
-                                                 for key, value in _PAIR.findall(pairs)]})
-    return events
+    """Events of one request body as Splunk indexes and extracts them (stash_new line breaker, then stash_extract's
+    DELIMS): [{"_raw": text, "pairs": [(key, value), ...]}]."""
+    return [{"_raw": event, "pairs": delims_pairs(event)} for event in split_stash_new(body)]
 
 
 def fields_of(event):
     """{key: value or [values]} for one parsed event."""
-    fields = {}
-    for key, value in event["pairs"]:
-        if key in fields:
-            fields[key] = (fields[key] if isinstance(fields[key], list) else [fields[key]]) + [value]
-        else:
-            fields[key] = value
-    return fields
+    return fields(event["pairs"])
 
 
 class StandIn(object):
     """Records accepted batches; ``plan(n)`` says what to do with request n (1-based): "ok", an HTTP status
-    (int), "stall" (no answer before the client's timeout), "reset" (close without reading), "lost" (read and
-    index the batch, then close without answering)."""
+    (int; 3xx answers carry a Location), "stall" (read the request, never answer), "trickle" (answer one byte at a
+    time, forever), "reset" (close without reading), "lost" (read and index the batch, then close without
+    answering), "garbage" (index, then answer something that is not HTTP), "hold" (wait until ``release`` is set,
+    then index and answer). Nothing here depends on time: a stalled or trickling request lasts until the client
+    gives up or the stand-in closes."""
 
-    def __init__(self):
+    def __init__(self, tls_files=None):
         self.plan = lambda number: "ok"
         self.requests = 0
-        self.accepted = []  # (query, headers, body) of every batch that was indexed
+        self.accepted = []  # (path, query, headers, body) of every batch that was indexed
         self.lock = threading.Lock()
+        self.closing = threading.Event()
+        self.release = threading.Event()
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,26 +63,39 @@ class StandIn(object):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
                 url = urlsplit(self.path)
                 record = (url.path, {k: v[0] for k, v in parse_qs(url.query).items()}, dict(self.headers), body)
-                if what == "garbage":  # not HTTP at all
-                    with stand_in.lock:
-                        stand_in.accepted.append(record)
-                    self.wfile.write(b"HTTP/1.1 2OO OK\r\n\r\n")
-                    self.close_connection = True
-                    return
+                self.close_connection = True
                 if what == "stall":
-                    time.sleep(3)
-                    self.close_connection = True
+                    stand_in.closing.wait()
                     return
-                if what in ("ok", "lost"):
+                if what == "trickle":
+                    reply = b"HTTP/1.1 200 OK\r\nX-Trickle: "  # then one more byte of that header, forever
+                    position = 0
+                    while not stand_in.closing.wait(0.2):
+                        try:
+                            self.wfile.write(reply[position:position + 1] if position < len(reply) else b"a")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        position += 1
+                    return
+                if what == "hold":
+                    while not (stand_in.release.wait(0.1) or stand_in.closing.is_set()):
+                        pass
+                    what = "ok"
+                if what in ("ok", "lost", "garbage"):
                     with stand_in.lock:
                         stand_in.accepted.append(record)
+                if what == "garbage":  # not HTTP at all
+                    self.wfile.write(b"HTTP/1.1 2OO OK\r\n\r\n")
+                    return
                 if what == "lost":
-                    self.close_connection = True
                     self.connection.close()
                     return
                 status = 200 if what == "ok" else int(what)
                 reply = b'{"status": "ok"}' if status == 200 else b'{"messages":[{"type":"ERROR","text":"no"}]}'
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "https://elsewhere.example.com/services/receivers/simple")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
@@ -98,13 +104,19 @@ class StandIn(object):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if tls_files:  # (certificate, key): serve HTTPS, as splunkd's management port does
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls_files)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.uri = "https" + self.uri[4:]
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def events(self):
         return [event for _, _, _, body in self.accepted for event in parse_stash(body)]
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -171,7 +183,9 @@ def run_action(built_app, tmp_path):
 def payload(tmp_path, stand_in):
     def make(rows, header=None, **configuration):
         results = write_results(tmp_path / "results.csv.gz", rows, header)
-        config = {"index": "risk", "timeout": "1", "backoff_ms": "1", "max_attempts": "3"}
+        # A generous timeout: a healthy stand-in answers in milliseconds, so no test depends on the machine's speed.
+        # Tests of stalls set a short one; the stand-in then never answers at all.
+        config = {"index": "risk", "timeout": "120", "backoff_ms": "1", "max_attempts": "3"}
         config.update(configuration)
         return {
             "app": "SA-ngrok-detection", "owner": "admin", "results_file": results,

@@ -17,6 +17,8 @@ SEEDS = {
     "allowlist": [b",,,,r,,\n*,*,*,*,r,,\nh,,,,r,,2099-13-40\n\"open", b"\x00", b"\xff\n"],
     "modifiers": [b"m,dest,x,5,r,true\nm,dest,x,500,r,true\n", b"a,b\n", b"\"\n"],
     "options": [b"101\x01-1\x01\x01maybe\x01../x.csv\x01keep\x012", b"50\x01100"],
+    "risk_events": ['svc" risk_score=0 risk_object=ceo-laptop x="\x01a\\\x01\u6771\x01\x01--authtoken x\\"\x01'
+                    '\n==##~~##~~  1E8N3D4E6V5E7N2T9 ~~##~~##==\n'.encode("utf-8"), b"null\x01-", b"\xed\xa0\x80"],
 }
 
 
@@ -30,6 +32,18 @@ def test_fuzzer_findings_stay_fixed(path):
 @pytest.mark.parametrize("target, seed", [(name, seed) for name, seeds in SEEDS.items() for seed in seeds])
 def test_targets_hold_on_their_seeds(target, seed):
     fuzz_targets.TARGETS[target](seed)
+
+
+def test_the_risk_events_oracle_can_fail():
+    """The oracle is sound: a writer that escaped quotes with a backslash (the old one) would be caught."""
+    from sa_ngrok_detection import risk_events
+    original = risk_events.clean
+    risk_events.clean = lambda text: text.replace("\\", "\\\\").replace('"', '\\"')
+    try:
+        with pytest.raises(AssertionError):
+            fuzz_targets.risk_events(b'svc" risk_score=0 x="\x01u')
+    finally:
+        risk_events.clean = original
 
 
 def test_the_redaction_oracle_can_fail():

@@ -18,6 +18,7 @@ import csv
 from . import detection
 from .allowlist import PATTERN_FIELDS
 from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv, encode_mv
+from .identity import is_identity
 from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
@@ -425,8 +426,8 @@ class _Plan(object):
                 value = outputs.get(field, "")
             else:
                 key = source.key(row)
-                value = ", ".join(item for item in key if item) if isinstance(key, tuple) else key
-            pieces.append(value or UNKNOWN)
+                value = ", ".join(item for item in key if is_identity(item)) if isinstance(key, tuple) else key
+            pieces.append(value if is_identity(value) else UNKNOWN)  # null, -, N/A: not identities
         message = "".join(pieces)
         return redact(message) if self.settings.redact else message
 

@@ -1,25 +1,60 @@
 """Risk events as Splunk Enterprise Security's risk framework reads them, built from the detection's results.
 
-One event per risk object: each value of ``dest`` (type ``system``) and of ``user`` (type ``user``). Each carries
-the row's score (``risk_score`` from ngrokscore when valid, else the configured default), its risk message (secrets
-masked), the threat objects (``parent_process_name``, ``process_name``), the MITRE annotations, and where it came
-from (``search_name``, ``orig_sid``, ``orig_rid``). Events are written in the ``stash`` format summary indexing and
-ES use: a timestamp, then ``key="value"`` pairs, events separated by the stash line breaker.
+One event per risk object: each value of ``dest`` (type ``system``) and of ``user`` (type ``user``) that is an
+identity (``identity.is_identity``: ``null``, ``-``, ``N/A``, ``unknown`` and empty are not). Each carries a stable
+``risk_event_id`` (the same search, result and risk object always give the same id, so a batch indexed twice can be
+counted once), the row's score (``risk_score`` from ngrokscore when valid, else the configured default), its risk
+message (secrets masked), the threat objects (``parent_process_name``, ``process_name``; placeholders such as
+``null`` are not threat objects either), the MITRE annotations,
+and where it came from (``search_name``, ``orig_sid``, ``orig_rid``).
+
+The text format is Splunk's stash format: a timestamp, then ``key="value"`` pairs separated by ``, ``; events are
+separated by the stash line breaker and posted with sourcetype ``stash_new``. Splunk's default props.conf
+(``$SPLUNK_HOME/etc/system/default/props.conf``, 8.x to 10.x) gives ``[stash_new]`` ``SHOULD_LINEMERGE = false`` and
+``LINE_BREAKER = (\\r?\\n==##~~##~~  1E8N3D4E6V5E7N2T9 ~~##~~##==\\r?\\n)`` and a transform
+(``set_sourcetype_to_stash``) that rewrites the sourcetype to ``stash`` before indexing; ``[stash]`` itself has no
+breaker (it merges lines before dates) and extracts fields at search time with ``REPORT-1 = stash_extract``
+(transforms.conf: ``DELIMS = ",", "="``, ``MV_ADD = true``, ``CLEAN_KEYS = false``).
+
+Values are written so that every way Splunk may read them gives the same fields: ``stash_extract``'s DELIMS
+(which honours ``\\"`` escapes), ``KV_MODE = auto_escaped`` (honours ``\\"`` and ``\\\\``) and plain ``KV_MODE = auto``
+(honours no escape, so a ``\\"`` inside a value would end it and let the rest inject fields). A value therefore never
+holds a double quote or a backslash: they are written as the full-width look-alikes U+FF02 and U+FF3C. Control
+characters and line breaks become spaces (a value never spans lines, so it can never hold the line breaker), text
+that is not valid Unicode (lone surrogates) becomes U+FFFD, and each value is capped (see the caps below), never
+inside a secret mask.
 """
 
 import re
 import time
+import uuid
 
 from . import detection
+from .identity import is_identity
 from .redaction import redact, redact_values
 from .template import render
 
-# Splunk's stash sourcetype breaks events on this line (props.conf [stash] LINE_BREAKER).
+# Splunk's stash_new sourcetype breaks events on this line (props.conf [stash_new] LINE_BREAKER).
 STASH_BREAKER = "==##~~##~~  1E8N3D4E6V5E7N2T9 ~~##~~##=="
+SOURCETYPE = "stash_new"  # indexed as "stash" (props.conf [stash_new] TRANSFORMS-sourcetype)
 RISK_OBJECTS = (("dest", "system"), ("user", "user"))
 THREAT_OBJECTS = (("parent_process_name", "parent_process_name"), ("process_name", "process_name"))
+# The finding's own fields, copied for analysts (dest and user are the risk objects: not repeated in every event).
+COPIED_FIELDS = ("parent_process_name", "process_name", "process", "ngrok_subcommand", "ngrok_target", "allowlisted",
+                 "risk_score_breakdown")
+
+# Caps on what one risk event carries (README "Risk events"): a risk event summarises a finding, the finding itself
+# stays searchable in the source data.
+MAX_MESSAGE_CHARS = 2000  # risk_message
+MAX_VALUE_CHARS = 1000  # any other single value (risk objects, process, threat objects ...)
+MAX_VALUES = 20  # values of one multivalue field (threat objects, copied fields) in one event
+TRUNCATED = "...[truncated]"
+
+# uuid5 namespace of risk_event_id: fixed forever, or ids change between versions.
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/SA-ngrok-detection/risk_event_id")
 _SCORE = re.compile(r"^\d{1,3}$", re.ASCII)
-_NEWLINES = re.compile(r"[\r\n]+")
+_UNSAFE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff\"\\\\]")
+_REPLACEMENT = {'"': "\uff02", "\\": "\uff3c"}
 
 
 def _values(row, field):
@@ -29,6 +64,35 @@ def _values(row, field):
     return [value] if value else []
 
 
+def _safe_char(match):
+    char = match.group()
+    if char in _REPLACEMENT:
+        return _REPLACEMENT[char]
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else " "
+
+
+def clean(text):
+    """A value as a risk event can carry it whatever reads it: see the module's docstring."""
+    text = _UNSAFE.sub(_safe_char, text)
+    return text.replace(STASH_BREAKER, "") if STASH_BREAKER in text else text
+
+
+def cap(text, limit):
+    """``text`` cut to at most ``limit`` characters (marked as truncated), never inside a mask such as
+    ``********``: the cut moves back to the start of a run of asterisks rather than split it."""
+    if len(text) <= limit:
+        return text
+    cut = max(0, limit - len(TRUNCATED))
+    while 0 < cut < len(text) and text[cut - 1] == "*" and text[cut] == "*":
+        cut -= 1
+    return text[:cut] + TRUNCATED
+
+
+def risk_event_id(sid, rid, risk_object_type, risk_object):
+    """Stable id of one risk event: the same search (sid), result (row id) and risk object always give the same."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join((sid, str(rid), risk_object_type, risk_object))))
+
+
 class RiskEventBuilder(object):
     """Turns result rows into risk events (lists of (key, value) pairs, values str or list of str)."""
 
@@ -36,6 +100,18 @@ class RiskEventBuilder(object):
         self.search_name = search_name or "ad hoc: " + detection.DETECTION_NAME
         self.sid = sid
         self.default_score = default_score
+        self._constant = [
+            ("search_name", cap(clean(self.search_name), MAX_VALUE_CHARS)),
+            ("orig_sid", cap(clean(sid), MAX_VALUE_CHARS)),
+        ]
+        self._annotations = [
+            ("annotations.mitre_attack.mitre_technique_id", [tid for tid, _ in detection.MITRE_TECHNIQUES]),
+            ("annotations.mitre_attack.mitre_tactic", detection.MITRE_TACTIC),
+            ("annotations.mitre_attack.mitre_tactic_id", detection.MITRE_TACTIC_ID),
+            ("annotations.analytic_story", detection.ANALYTIC_STORY),
+            ("annotations.kill_chain_phases", detection.KILL_CHAIN_PHASE),
+            ("detection_id", detection.DETECTION_ID),
+        ]
 
     def score_of(self, row):
         values = _values(row, "risk_score")
@@ -46,57 +122,51 @@ class RiskEventBuilder(object):
     def message_of(self, row):
         messages = _values(row, "risk_message")
         message = messages[0] if messages else render(detection.DEFAULT_MESSAGE, lambda name: _values(row, name))
-        return redact(message)
+        return cap(clean(redact(message)), MAX_MESSAGE_CHARS)
 
-    def events(self, row, rid):
+    def risk_objects(self, row):
+        """[(field, risk_object_type, value)] of the row: every identity in dest and user, in order."""
+        return [(field, kind, value) for field, kind in RISK_OBJECTS for value in _values(row, field)
+                if is_identity(value)]
+
+    def events(self, row, rid, risk_objects=None):
         """The risk events of one result row (an empty list when it names no risk object)."""
+        risk_objects = self.risk_objects(row) if risk_objects is None else risk_objects
+        if not risk_objects:
+            return []
         shared = [("risk_score", self.score_of(row)), ("risk_message", self.message_of(row))]
         threats, threat_types = [], []
         for field, kind in THREAT_OBJECTS:
-            for value in _values(row, field):
-                threats.append(value)
+            for value in [value for value in _values(row, field) if is_identity(value)][:MAX_VALUES]:
+                threats.append(cap(clean(redact(value)), MAX_VALUE_CHARS))
                 threat_types.append(kind)
         if threats:
             shared += [("threat_object", threats), ("threat_object_type", threat_types)]
-        shared += [
-            ("search_name", self.search_name),
-            ("orig_sid", self.sid),
-            ("orig_rid", str(rid)),
-            ("annotations.mitre_attack.mitre_technique_id", [tid for tid, _ in detection.MITRE_TECHNIQUES]),
-            ("annotations.mitre_attack.mitre_tactic", detection.MITRE_TACTIC),
-            ("annotations.mitre_attack.mitre_tactic_id", detection.MITRE_TACTIC_ID),
-            ("annotations.analytic_story", detection.ANALYTIC_STORY),
-            ("annotations.kill_chain_phases", detection.KILL_CHAIN_PHASE),
-            ("detection_id", detection.DETECTION_ID),
-        ]
-        # The finding's own fields, for analysts (dest and user are the risk objects: not repeated in every event).
-        for field in ("parent_process_name", "process_name", "process", "ngrok_subcommand", "ngrok_target",
-                      "allowlisted"):
-            values = _values(row, field)
+        shared += self._constant + [("orig_rid", str(rid))] + self._annotations
+        for field in COPIED_FIELDS:
+            values = _values(row, field)[:MAX_VALUES]
             if values:
-                shared.append((field, redact_values(values) if field == "process" else values))
-        events = []
-        for field, kind in RISK_OBJECTS:
-            for value in _values(row, field):
-                events.append([("risk_object", value), ("risk_object_type", kind)] + shared)
-        return events
-
-
-def _quoted(value):
-    value = _NEWLINES.sub(" ", value).replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + value.replace(STASH_BREAKER, "") + '"'
+                masked = redact_values(values) if field == "process" else [redact(value) for value in values]
+                shared.append((field, [cap(clean(value), MAX_VALUE_CHARS) for value in masked]))
+        return [[("risk_event_id", risk_event_id(self.sid, rid, kind, value)),
+                 ("risk_object", cap(clean(value), MAX_VALUE_CHARS)), ("risk_object_type", kind)] + shared
+                for _, kind, value in risk_objects]
 
 
 def stash_text(event, when=None):
-    """One event in stash format: ``MM/DD/YYYY HH:MM:SS +0000, key="value", ...``; list values repeat the key."""
+    """One event in stash format: ``MM/DD/YYYY HH:MM:SS +0000, key="value", ...``; list values repeat the key.
+    Values must already be clean (``clean``); the builder's are."""
     stamp = time.strftime("%m/%d/%Y %H:%M:%S +0000", time.gmtime(when if when is not None else time.time()))
     pairs = []
     for key, value in event:
         for item in (value if isinstance(value, list) else [value]):
-            pairs.append("%s=%s" % (key, _quoted(item)))
+            pairs.append('%s="%s"' % (key, item))
     return stamp + ", " + ", ".join(pairs)
 
 
-def stash_batch(texts):
-    """Events joined so that the stash line breaker splits them again."""
-    return ("\n" + STASH_BREAKER + "\n").join(texts) + "\n"
+STASH_SEPARATOR = ("\n" + STASH_BREAKER + "\n").encode("ascii")
+
+
+def stash_body(encoded_events):
+    """The body of one request: UTF-8 encoded events joined so that the stash_new line breaker splits them again."""
+    return STASH_SEPARATOR.join(encoded_events) + b"\n"

@@ -6,7 +6,7 @@ values an attacker controls cannot pull other fields into the message.
 
 import re
 
-UNKNOWN = "unknown"
+from .identity import UNKNOWN, is_identity
 _TOKEN = re.compile(r"\$([A-Za-z_][\w.:-]*)\$")
 
 
@@ -32,8 +32,8 @@ def split_template(template):
 def render(template, value_of):
     """Substitutes every ``$name$`` with ``value_of(name)``.
 
-    ``value_of`` returns a string, a list of strings (joined with ", ") or None. Missing or empty values render as
-    "unknown".
+    ``value_of`` returns a string, a list of strings (joined with ", ") or None. Missing values and values that are
+    not identities (empty, ``null``, ``-``, ``N/A``, ``unknown``: ``identity.is_identity``) render as "unknown".
     """
 
     pieces = []
@@ -42,6 +42,6 @@ def render(template, value_of):
         if field is not None:
             value = value_of(field)
             if isinstance(value, (list, tuple)):
-                value = ", ".join(item for item in value if item)
-            pieces.append(value if value else UNKNOWN)
+                value = ", ".join(item for item in value if is_identity(item))
+            pieces.append(value if is_identity(value) else UNKNOWN)
     return "".join(pieces)
