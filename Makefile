@@ -20,8 +20,19 @@ package: ## build build/SA-ngrok-detection and dist/SA-ngrok-detection-<version>
 	@$(SETUP_ENV) build
 	$(PY) scripts/build.py
 
-demo: package ## score the bundled sample through the built command, exactly as splunkd would run it
+# After the bundled sample, sample rows of the app's own searches: a renamed agent, the verbs only the All Verbs
+# variant sees (tls, service, tunnel), and DNS lookups of ngrok's domains, each with its saved search's options.
+demo: package ## score the bundled samples through the built command, exactly as splunkd would run it
 	$(PY) scripts/ngrokscore_local.py samples/ngrok_detections.csv allowlist=ngrok_allowlist_example.csv
+	@echo; echo "== Linux Ngrok Agent Renamed or Relocated (samples/ngrok_renamed.csv)"
+	$(PY) scripts/ngrokscore_local.py samples/ngrok_renamed.csv '$(RENAMED_MESSAGE)'
+	@echo; echo "== Linux Ngrok Reverse Proxy Usage - All Verbs (samples/ngrok_all_verbs.csv)"
+	$(PY) scripts/ngrokscore_local.py samples/ngrok_all_verbs.csv
+	@echo; echo "== Ngrok Agent and Endpoint Domains in DNS (samples/ngrok_dns.csv)"
+	$(PY) scripts/ngrokscore_local.py samples/ngrok_dns.csv impact=50 confidence=80 '$(NETWORK_MESSAGE)'
+
+RENAMED_MESSAGE = message=The ngrok agent ran under another name, $$process_name$$ ($$process_path$$), spawned from $$parent_process_name$$ on endpoint $$dest$$ by user $$user$$
+NETWORK_MESSAGE = message=Host $$dest$$ looked up ngrok $$ngrok_domain_role$$ domain $$query$$
 
 # The integration tests (marker splunk) need a real Splunk: make test-splunk.
 test: ## unit, protocol (3.9/3.11/3.13), alert, robustness and package tests, AppInspect included

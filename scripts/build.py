@@ -21,6 +21,8 @@ import zipfile
 
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
+import conf_generator
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP_ID = "SA-ngrok-detection"
 SOURCE = os.path.join(ROOT, "app")
@@ -233,6 +235,7 @@ def build(sdk=SPLUNK_SDK, build_dir=BUILD_DIR, dist_dir=DIST_DIR, cache_dir=CACH
         shutil.rmtree(app_dir)
     os.makedirs(build_dir, exist_ok=True)
     shutil.copytree(SOURCE, app_dir, ignore=_ignore)
+    conf_generator.render(app_dir)  # conf keys that carry detection metadata, from detection.py
     shutil.copyfile(LICENSE, os.path.join(app_dir, "LICENSE"))
     vendor_splunklib(os.path.join(app_dir, VENDOR_DIR), wheel)
     normalise_modes(app_dir)

@@ -97,8 +97,7 @@ def test_every_command_a_search_uses_exists_with_its_script(conf, built_app_dir)
         if "ngrokscore" in spl:
             assert "ngrokscore" in commands
     stanza = commands["ngrokscore"]
-    assert stanza["chunked"] == "true" and stanza["python.version"] == "python3"
-    assert [v.strip() for v in stanza["python.required"].split(",")] == ["3.9", "3.13"]
+    assert stanza["chunked"] == "true"
     assert os.path.exists(os.path.join(built_app_dir, "bin", stanza["filename"]))
 
 
@@ -125,8 +124,8 @@ def test_every_alert_action_a_search_uses_exists_with_script_form_and_spec(conf,
                 assert match.group(1) in actions, (name, key)
     action = actions["ngrok_risk"]
     assert action["is_custom"] == "1" and action["payload_format"] == "json"
-    assert action["python.version"] == "python3" and "3.13" in action["python.required"]
-    params = {key[len("param."):]: value for key, value in action.items() if key.startswith("param.")}
+    params = {key[len("param."):]: value for key, value in action.items()
+              if key.startswith("param.") and not key.startswith("param._")}
     assert params == alert.DEFAULTS
     assert os.path.exists(os.path.join(built_app_dir, "bin", "ngrok_risk.py"))
     assert os.path.exists(os.path.join(built_app_dir, "appserver", "static", action["icon_path"]))
@@ -162,13 +161,24 @@ def test_default_meta_covers_every_object(built_app_dir, conf):
             assert "write : [ admin, sc_admin ]" in section["access"]
 
 
+# The upstream detection, version 10 (2026-03-10), as Splunk's security_content publishes it: its by-clause, in order.
+UPSTREAM_V10_BY_FIELDS = [
+    "action", "dest", "original_file_name", "parent_process", "parent_process_exec", "parent_process_guid",
+    "parent_process_id", "parent_process_name", "parent_process_path", "process", "process_exec", "process_guid",
+    "process_hash", "process_id", "process_integrity_level", "process_name", "process_path", "user", "user_id",
+    "vendor_product"]
+
+
 def test_the_detection_saved_search(conf):
     stanza = conf("savedsearches")[DETECTION]
     spl = stanza["search"]
+    assert spl == detection.detection_search()
     assert spl.startswith("| tstats `security_content_summariesonly` count min(_time) as firstTime")
-    patterns = re.search(r"Processes\.process IN \(([^)]*)\)", spl).group(1)
-    assert [p.strip() for p in patterns.split(",")] == ['"*start*"', '"*--config*"', '"*http*"', '"*authtoken*"',
-                                                       '"*tcp*"']
+    patterns = [p.strip() for p in re.search(r"Processes\.process IN \(([^)]*)\)", spl).group(1).split(",")]
+    assert patterns == ['"*start*"', '"*--config*"', '"*http*"', '"*authtoken*"', '"*tcp*"']
+    assert len(set(patterns)) == len(patterns)  # upstream's duplicated "*http*" stays out
+    by_clause = re.search(r" by (.*?) \| `drop_dm_object_name", spl).group(1).split()
+    assert by_clause == ["Processes." + field for field in UPSTREAM_V10_BY_FIELDS]
     assert "| ngrokscore on_allowlist=drop | `linux_ngrok_reverse_proxy_usage_filter`" in spl
     assert (stanza["cron_schedule"], stanza["dispatch.earliest_time"], stanza["dispatch.latest_time"]) == \
         ("0 * * * *", "-70m@m", "-10m@m")
@@ -177,40 +187,144 @@ def test_the_detection_saved_search(conf):
     # ES's own risk action is prepared but off: the two must never write the same risk events.
     assert stanza["action.risk"] == "0"
     assert "How to implement" in stanza["description"] and "Known false positives" in stanza["description"]
-    drilldowns = json.loads(stanza["action.notable.param.drilldown_searches"])
-    assert len(drilldowns) == 2 and "%original_detection_search%" in drilldowns[0]["search"]
-    assert "Risk.All_Risk" in drilldowns[1]["search"]
+    assert (detection.UPSTREAM_VERSION, detection.UPSTREAM_DATE) == (10, "2026-03-10")
+
+
+@pytest.mark.parametrize("name", [DETECTION, NOTABLE])
+def test_scheduling_keys_escu_sets(conf, name):
+    # splunk/contentctl savedsearches_detections.j2 renders these on every detection.
+    stanza = conf("savedsearches")[name]
+    assert stanza["realtime_schedule"] == "0"  # continuous scheduling: a skipped run is caught up, never lost
+    assert stanza["allow_skew"] == "100%"
+    assert stanza["is_visible"] == "false"
+    assert stanza["schedule_window"] == "auto"
+
+
+def es_keys(conf, name):
+    stanza = conf("savedsearches")[name]
+    return stanza, json.loads(stanza["action.correlationsearch.annotations"]), \
+        json.loads(stanza["action.correlationsearch.metadata"])
 
 
 def test_the_detection_metadata_has_one_source_of_truth(conf, built_app_dir):
-    stanza = conf("savedsearches")[DETECTION]
+    stanza, annotations, metadata = es_keys(conf, DETECTION)
+    assert stanza["action.correlationsearch.enabled"] == "1"
     assert stanza["action.correlationsearch.label"] == detection.DETECTION_NAME
+    assert stanza["action.correlationsearch.detection_type"] == "ebd"
     assert stanza["action.risk.param._risk_message"] == detection.DEFAULT_MESSAGE
-    annotations = json.loads(stanza["action.correlationsearch.annotations"])
     assert annotations == {
         "analytic_story": [detection.ANALYTIC_STORY],
         "cis20": list(detection.CIS_CONTROLS),
+        "data_source": ["Sysmon for Linux EventID 1"],
         "kill_chain_phases": [detection.KILL_CHAIN_PHASE],
         "mitre_attack": [technique_id for technique_id, _ in detection.MITRE_TECHNIQUES],
         "nist": list(detection.NIST_CATEGORIES),
-        "detection_id": detection.DETECTION_ID,
+        "type": "Anomaly",
+        "type_list": ["Anomaly"],
     }
+    assert metadata == {"detection_id": detection.DETECTION_ID, "deprecated": "0", "detection_version": "10",
+                        "publish_time": 1773100800.0}  # 2026-03-10T00:00:00Z
     base = detection.base_score(detection.DEFAULT_IMPACT, detection.DEFAULT_CONFIDENCE)
     risk = json.loads(stanza["action.risk.param._risk"])
     assert [(r.get("risk_object_field"), r.get("risk_object_type"), r.get("risk_score")) for r in risk[:2]] == \
         [("dest", "system", base), ("user", "user", base)]
     assert [r.get("threat_object_field") for r in risk[2:]] == ["parent_process_name", "process_name"]
-    assert detection.DETECTION_ID in conf("macros")["ngrok_risk_events"]["definition"]
-    notable = conf("savedsearches")[NOTABLE]
-    assert json.loads(notable["action.correlationsearch.annotations"])["mitre_attack"] == annotations["mitre_attack"]
+    assert conf("macros")["ngrok_risk_events"]["definition"] == \
+        'index=risk sourcetype=stash detection_id="%s"' % detection.DETECTION_ID
     readme = open(os.path.join(os.path.dirname(os.path.dirname(built_app_dir)), "README.md"), encoding="utf-8").read()
     assert detection.DETECTION_NAME in readme and NOTABLE in readme
+    # The README names the upstream version detection.py follows, and lists the differences from it.
+    assert "version %d (%s)" % (detection.UPSTREAM_VERSION, detection.UPSTREAM_DATE) in readme
+    assert "### Differences from upstream ESCU" in readme
+
+
+@pytest.mark.parametrize("name", [DETECTION, NOTABLE])
+def test_every_correlation_search_carries_what_es_reads(conf, name):
+    stanza, annotations, metadata = es_keys(conf, name)
+    for key in ("action.correlationsearch.enabled", "action.correlationsearch.label",
+                "action.correlationsearch.detection_type", "action.correlationsearch.annotations",
+                "action.correlationsearch.metadata", "action.notable.param.drilldown_searches"):
+        assert stanza.get(key), (name, key)
+    # ES reads every annotation key but "type" as a framework with a list of values: no detection_id string there.
+    assert "detection_id" not in annotations
+    for key, value in annotations.items():
+        assert isinstance(value, str if key == "type" else list), (name, key)
+    assert set(annotations) >= {"analytic_story", "mitre_attack", "type", "type_list"}
+    assert set(metadata) == {"detection_id", "detection_version", "publish_time", "deprecated"}
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", metadata["detection_id"])
+    assert metadata["deprecated"] in ("0", "1") and metadata["detection_version"].isdigit()
+    assert isinstance(metadata["publish_time"], float)
+    notable = conf("savedsearches")[NOTABLE]
+    assert json.loads(notable["action.correlationsearch.annotations"])["mitre_attack"] == \
+        [technique_id for technique_id, _ in detection.MITRE_TECHNIQUES]
+
+
+def test_no_conf_holds_a_build_placeholder(built_app_dir):
+    # ESCU's own build replaces %original_detection_search%; Splunk and ES never do.
+    for directory, _, files in os.walk(os.path.join(built_app_dir, "default")):
+        for name in files:
+            text = open(os.path.join(directory, name), encoding="utf-8").read()
+            assert not re.search(r"%[a-z][a-z_]{3,}%", text), name
+
+
+def drilldowns(conf):
+    for name, stanza in conf("savedsearches").items():
+        for drilldown in json.loads(stanza.get("action.notable.param.drilldown_searches", "[]")):
+            yield name, drilldown
+
+
+def exported_to_system(built_app_dir):
+    """Objects default.meta exports to the system: {"macros/ngrok_risk_events", "commands/ngrokscore", ...}."""
+    parser = TABConfigParser()
+    with open(os.path.join(built_app_dir, "metadata", "default.meta"), encoding="utf-8") as handle:
+        parser.read_string(re.sub(r"^\[\]$", "[__app__]", handle.read(), flags=re.MULTILINE))
+    return {section for section in parser.sections() if dict(parser.items(section)).get("export") == "system"}
+
+
+def test_every_drilldown_runs_as_written_from_any_app(conf, built_app_dir):
+    """Incident Review runs drilldowns in ES's app context: every macro in them must be defined here and exported
+    to the system (and only ngrok_* names may be exported, so that none shadows ESCU's or CIM's); every custom
+    command must be exported too."""
+    exported = exported_to_system(built_app_dir)
+    macros = conf("macros")
+    commands = conf("commands")
+    checked = 0
+    for name, drilldown in drilldowns(conf):
+        spl = drilldown["search"]
+        assert drilldown["name"] and drilldown["earliest_offset"] and drilldown["latest_offset"]
+        for macro, args in _MACRO.findall(spl):
+            stanza_name = "%s(%d)" % (macro, len(args.split(","))) if args else macro
+            assert stanza_name in macros and "macros/" + stanza_name in exported, \
+                "%s drilldown %r uses `%s`, which other apps cannot resolve" % (name, drilldown["name"], macro)
+            assert macro.startswith("ngrok_"), macro
+        for command in re.findall(r"\|\s*(\w+)", spl):
+            if command in commands:
+                assert "commands/" + command in exported, command
+        checked += 1
+    assert checked == 4 + 2 * len(detection.EXTRA_SEARCHES)  # two per search of the app's own (issue 12)
+    for section in exported:
+        if section.startswith("macros/"):
+            assert section.split("/", 1)[1].startswith("ngrok_"), section
+
+
+def test_the_detection_drilldowns(conf):
+    found = dict((drilldown["name"], drilldown["search"]) for name, drilldown in drilldowns(conf) if name == DETECTION)
+    results, risk = found.values()
+    # The detection's own search, macros written out, narrowed to the user and host of the finding.
+    assert results.startswith("| tstats summariesonly=false allow_old_summaries=true fillnull_value=null count ")
+    assert results.endswith('ctime(lastTime) | search user="$user$" dest="$dest$" | ngrokscore on_allowlist=drop')
+    assert "| rename Processes.* AS * |" in results
+    assert "earliest=-7d@d latest=now" in risk and 'risk_object IN ("$user$", "$dest$")' in risk
+    assert re.search(r"\| dedup risk_event_id keepempty=true \| stats ", risk)
 
 
 def test_the_risk_notable(conf):
     stanza = conf("savedsearches")[NOTABLE]
     assert stanza["disabled"] == "1" and stanza["action.notable"] == "1"
     assert "`ngrok_risk_events`" in stanza["search"] and "`ngrok_risk_notable_threshold`" in stanza["search"]
+    # Each risk event counts once: a batch indexed twice after a retry must not add its scores twice. keepempty
+    # keeps risk events without the id (ES's own), which dedup would otherwise drop.
+    assert stanza["search"].startswith("`ngrok_risk_events` | dedup risk_event_id keepempty=true | stats ")
     assert conf("macros")["ngrok_risk_notable_threshold"]["definition"] == "100"
     assert stanza["dispatch.earliest_time"] == "-24h@h"
     for key in ("rule_title", "rule_description", "security_domain", "severity", "drilldown_searches"):
@@ -236,3 +350,78 @@ def test_dashboard_and_navigation(conf, built_app_dir):
     assert app["ui"]["is_visible"] == "true" and app["ui"]["label"] == "Ngrok Reverse Proxy Detection"
     for icon in ("appIcon.png", "appIcon_2x.png", "appIconAlt.png", "appIconAlt_2x.png"):
         assert os.path.exists(os.path.join(built_app_dir, "appserver", "static", icon))
+
+
+# What each supported Splunk version's commands.conf.spec / alert_actions.conf.spec says about the Python keys
+# (docs/python-keys.md quotes them): the python.version values it lists, the Python each selects, and whether it has
+# python.required ("takes precedence over 'python.version'", "selects the highest version ... available").
+_PY_VALUES = {"default", "python", "python2", "python3", "python3.7", "python3.9", "latest"}
+PYTHON_KEY_SPECS = {
+    "9.3": (_PY_VALUES, {"python3": "3.7", "python3.7": "3.7", "python3.9": "3.9"}, None),
+    "9.4": (_PY_VALUES, {"python3": "3.7", "python3.7": "3.7", "python3.9": "3.9"}, None),
+    "10.0": (_PY_VALUES, {"python3": "3.9", "python3.7": "3.9", "python3.9": "3.9"}, None),
+    "10.2": (_PY_VALUES, {"python3": "3.9", "python3.7": "3.9", "python3.9": "3.9"}, ("3.9", "3.13")),
+    "10.4": (_PY_VALUES, {"python3": "3.9", "python3.7": "3.9", "python3.9": "3.9"}, ("3.9", "3.13")),
+}
+# The interpreters the command is tested on (tests/protocol): splunklib 3.x cannot start on Python 3.7.
+TESTED_PYTHONS = {"3.9", "3.13"}
+
+
+def python_selected(version, stanza):
+    values, selects, required_values = PYTHON_KEY_SPECS[version]
+    if required_values and stanza.get("python.required"):
+        listed = [value.strip() for value in stanza["python.required"].split(",")]
+        assert set(listed) <= set(required_values), listed
+        return max(listed, key=lambda value: tuple(int(part) for part in value.split(".")))
+    assert stanza["python.version"] in values
+    return selects.get(stanza["python.version"])
+
+
+@pytest.mark.parametrize("conf_name, stanza_name", [("commands", "ngrokscore"), ("alert_actions", "ngrok_risk")])
+def test_python_keys_select_a_tested_python_on_every_supported_splunk(conf, conf_name, stanza_name):
+    stanza = conf(conf_name)[stanza_name]
+    assert {key: value for key, value in stanza.items() if key.startswith("python.")} == \
+        {"python.version": "python3.9", "python.required": "3.9, 3.13"}
+    for version in PYTHON_KEY_SPECS:
+        assert python_selected(version, stanza) in TESTED_PYTHONS, version
+    # Why not python.version = python3: on 9.3 and 9.4 it selects Python 3.7.
+    assert python_selected("9.4", dict(stanza, **{"python.version": "python3"})) == "3.7"
+
+
+def test_ngrok_risk_is_an_adaptive_response_action(conf):
+    # Common Action Model (Splunk_SA_CIM README/alert_actions.conf.spec, Appendix A): category, task, subject and
+    # technology (vendor, product) are required; supports_adhoc lets analysts run it from Incident Review.
+    cam = json.loads(conf("alert_actions")["ngrok_risk"]["param._cam"])
+    for key in ("category", "task", "subject"):
+        assert isinstance(cam[key], list) and cam[key], key
+    assert cam["category"] == ["Information Conveyance"] and cam["task"] == ["create"]
+    assert cam["subject"] == ["splunk.event"]
+    assert all(technology["vendor"] and technology["product"] for technology in cam["technology"])
+    assert cam["supports_adhoc"] is True
+
+
+def test_every_count_of_risk_events_counts_each_risk_event_id_once(conf, built_app_dir):
+    """Risk events are read in the threshold rule, its drilldowns and the dashboard; wherever they are counted,
+    summed or listed, duplicates (the same risk_event_id indexed twice) are dropped first."""
+    found = 0
+    for where, spl in searches(conf, built_app_dir):
+        if "ngrok_risk_events" not in spl and "index=risk" not in spl:
+            continue
+        found += 1
+        first_stage = re.search(r"\|\s*(stats|table|timechart|chart)\b", spl)
+        assert first_stage, where
+        assert re.search(r"\| dedup risk_event_id keepempty=true \|", spl[:first_stage.end()]), where
+    view = open(os.path.join(built_app_dir, "default", "data", "ui", "views", "ngrok_activity.xml"),
+                encoding="utf-8").read()
+    link = re.search(r"<link[^>]*>search\?q=([^<]*)</link>", view).group(1)
+    assert "dedup%20risk_event_id%20keepempty%3Dtrue" in link
+    assert found >= 4  # the rule, two drilldowns, the dashboard panel
+
+
+def test_the_dashboard_gives_ngrokscore_the_fields_it_scores_on(built_app_dir):
+    view = ElementTree.parse(os.path.join(built_app_dir, "default", "data", "ui", "views", "ngrok_activity.xml"))
+    [findings] = [query.text for query in view.getroot().iter("query") if "ngrokscore" in query.text]
+    by_clause = re.search(r" by (.*?) \|", findings).group(1).split()
+    for field in ("dest", "user", "parent_process_name", "parent_process", "parent_process_path", "process",
+                  "process_path"):
+        assert "Processes." + field in by_clause, field

@@ -24,7 +24,9 @@ def test_the_shipped_table_is_read_from_the_built_apps_lookups():
     assert os.path.exists(os.path.join(LOOKUPS_DIR, "ngrok_risk_modifiers.csv"))
     names = [modifier.name for modifier in shipped().modifiers]
     assert names == ["remote_admin_port", "authtoken_on_command_line", "temporary_path", "suspicious_parent",
-                     "runs_as_root", "persistence", "informational_verb"]
+                     "runs_as_root", "persistence", "informational_verb",
+                     # issue 12: renamed agents and the network searches' domain roles
+                     "renamed_binary", "agent_domain_lookup", "tcp_endpoint_lookup"]
 
 
 @pytest.mark.parametrize("port", ["22", "3389", "5900", "5985", "5986", "445", "139"])

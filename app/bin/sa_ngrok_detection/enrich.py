@@ -23,6 +23,7 @@ from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
 from .template import UNKNOWN, split_template
+from .fields import NAME_FROM_COMMAND_LINE, is_placeholder, program_name  # name fallbacks (_NameColumn)
 
 _MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
 _PLAN_LIMIT = 4  # headers remembered at once, each with its memories
@@ -78,6 +79,29 @@ def values_of_key(key):
     if isinstance(key, tuple):
         return list(key)
     return [key] if key else []
+
+
+# Verbs of the ngrok agent that a renamed binary is recognised by (its first word after the program).
+AGENT_VERBS = frozenset(["tcp", "http", "tls", "tunnel", "start", "service", "authtoken", "config"])
+# The agent's own names: any other program name running it is a renamed binary.
+AGENT_NAMES = frozenset(["ngrok", "ngrok.exe"])
+
+
+def runs_renamed(invocations, key):
+    """True when the ngrok agent runs under a program name of its own choosing: the process is ngrok (an agent
+    verb opens its command line, or its metadata's original_file_name is ngrok's) and its name is not ngrok.
+
+    ``key`` is (process, process_path, process_name, original_file_name) as _Plan.command_line reads them."""
+    process, _, name_key, original_key = key
+    originals = [value.strip().lower() for value in values_of_key(original_key)]
+    is_agent = any(value in AGENT_NAMES for value in originals) or any(
+        invocation.subcommand in AGENT_VERBS for invocation in invocations)
+    if not is_agent:
+        return False
+    names = [value.strip().lower() for value in values_of_key(name_key) if not is_placeholder(value)]
+    if not names:
+        names = [program_name(value).lower() for value in values_of_key(process) if program_name(value)]
+    return bool(names) and any(name not in AGENT_NAMES for name in names)
 
 
 class Enricher(object):
@@ -154,6 +178,43 @@ class _BasenameColumn(_Column):
         return basename(key) if key else ""
 
 
+class _ProgramColumn(_BasenameColumn):
+    """A name read from the program of a command-line column (the parent's, for parent_process_name)."""
+
+    __slots__ = ()
+
+    def key(self, row):
+        key = self.path.key(row)
+        if isinstance(key, tuple):
+            return tuple(program_name(value) for value in key if value)
+        return program_name(key) if key else ""
+
+
+class _NameColumn(_Column):
+    """A name field with fallbacks: the first of its columns whose value is not empty or a placeholder (null, unknown,
+    -, N/A), else the name column's own value. The detection's tstats writes "null" for a missing name, while the
+    v10 search also brings the process paths and the parent's command line."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns):
+        _Column.__init__(self, columns[0].value_index, columns[0].mv_index)
+        self.columns = columns
+
+    def key(self, row):
+        first = None
+        for column in self.columns:
+            key = column.key(row)
+            if isinstance(key, tuple):
+                if any(not is_placeholder(value) for value in key):
+                    return key
+            elif not is_placeholder(key):
+                return key
+            if first is None:
+                first = key
+        return first
+
+
 class _AbsentColumn(_Column):
     """A field the header does not have: it reads as empty."""
 
@@ -189,6 +250,8 @@ class _Plan(object):
         self.width = len(header)
         self.process = self.column("process")
         self.process_path = self.column("process_path")
+        self.process_name = self.column("process_name")
+        self.original_file_name = self.column("original_file_name")
 
         # Output columns: new ones are written before the row's own cells (so that the csv module, which ends each
         # line, writes the row last); ones the header already has (scores from an earlier ngrokscore) are
@@ -258,12 +321,18 @@ class _Plan(object):
             self.messages = {}
 
     def column(self, field):
-        """How to read a field from a row (absent fields read as empty)."""
+        """How to read a field from a row (absent fields read as empty; names fall back as _NameColumn says)."""
         found = self.schema.columns_of(field)
-        if found:
-            return _Column(*found[0])
+        columns = [_Column(*found[0])] if found else []
         path = self.column(NAME_FROM_PATH[field]) if field in NAME_FROM_PATH else _ABSENT
-        return _BasenameColumn(path) if path is not _ABSENT else _ABSENT
+        if path is not _ABSENT:
+            columns.append(_BasenameColumn(path))
+        command_line = self.column(NAME_FROM_COMMAND_LINE[field]) if field in NAME_FROM_COMMAND_LINE else _ABSENT
+        if command_line is not _ABSENT:
+            columns.append(_ProgramColumn(command_line))
+        if not columns:
+            return _ABSENT
+        return columns[0] if len(columns) == 1 else _NameColumn(columns)
 
     def _place(self, position, text):
         if position >= self.width:
@@ -352,7 +421,8 @@ class _Plan(object):
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
-        key = (self.process.key(row), self.process_path.key(row))
+        key = (self.process.key(row), self.process_path.key(row), self.process_name.key(row),
+               self.original_file_name.key(row))
         found = self.command_lines.get(key)
         if found is None:
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
@@ -368,6 +438,7 @@ class _Plan(object):
                 "ngrok_paths": [path for invocation in invocations for path in invocation.paths]
                 + values_of_key(key[1]),
                 "ngrok_authtoken_present": ["true" if any(i.has_authtoken for i in invocations) else "false"],
+                "ngrok_renamed": ["true" if runs_renamed(invocations, key) else "false"],
             }
             mask = 0
             for bit, modifier in self.fact_modifiers:

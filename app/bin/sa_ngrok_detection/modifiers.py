@@ -20,13 +20,18 @@ FACTS = {
     "ngrok_arguments": "everything after the ngrok binary, single-spaced",
     "ngrok_paths": "the binary's path when it has a directory, the process_path field, and every --config file",
     "ngrok_authtoken_present": "true when an authtoken or API key is on the command line or in its environment",
+    "ngrok_renamed": "true when the ngrok agent runs under another program name (renamed or disguised binary)",
 }
 
 # Result fields a modifier may test: the CIM Endpoint.Processes fields ngrokscore knows.
+# The detection's search (upstream version 10) groups by the 20 standard fields, all of them here.
 ROW_FIELDS = (
     "dest", "user", "parent_process_name", "parent_process", "parent_process_path", "process_name", "process",
     "process_path", "original_file_name", "process_id", "parent_process_id", "process_current_directory",
-    "user_id", "process_hash", "process_integrity_level",
+    "user_id", "process_hash", "process_integrity_level", "action", "process_exec", "parent_process_exec",
+    "process_guid", "parent_process_guid", "vendor_product",
+    # The network searches' fields: the domain looked up and its role and era from the ngrok_domains lookup.
+    "query", "ngrok_domain_role", "ngrok_domain_era",
 )
 
 

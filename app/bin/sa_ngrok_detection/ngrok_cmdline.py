@@ -101,6 +101,17 @@ def _basename(word):
     return word.rstrip("/").rsplit("/", 1)[-1]
 
 
+# Files ngrok reads or writes are named ngrok* too (ngrok.yml): such a word is never the binary, so a renamed agent
+# started with "--config /x/ngrok.yml" is still read from its own first word.
+_NGROK_FILE_SUFFIXES = (".yml", ".yaml", ".json", ".log", ".crl", ".asc", ".pem", ".txt")
+
+
+def _named_ngrok(word):
+    name = _basename(word).lower()
+    return name.startswith("ngrok") and not name.endswith(_NGROK_FILE_SUFFIXES) \
+        and not _ENV_ASSIGNMENT.match(word) and " " not in word.strip()
+
+
 def _locate_binary(words):
     """(index of the ngrok binary, inner command line or None).
 
@@ -108,8 +119,7 @@ def _locate_binary(words):
     ``-c`` hands back its command string, to be parsed in its place.
     """
     for index, word in enumerate(words):
-        if _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) \
-                and " " not in word.strip():
+        if _named_ngrok(word):
             return index, None
     index = 0
     while index < len(words):
@@ -175,8 +185,7 @@ def parse_all(command_line):
         else:
             current.append(word)
     segments.append(current)
-    named = [words for words in segments if any(_basename(word).lower().startswith("ngrok")
-                                                and not _ENV_ASSIGNMENT.match(word) for word in words)]
+    named = [words for words in segments if any(_named_ngrok(word) for word in words)]
     # Without any command named ngrok*, the first command is the (renamed) binary.
     chosen = named or [words for words in segments[:1] if words]
     return [_parse_words(words, " ".join(words), 0) for words in chosen]
