@@ -108,11 +108,20 @@ def test_the_dashboard_is_served_as_built(served_view):
 
 
 @pytest.mark.parametrize("panel", range(len(PANELS)), ids=PANELS)
-def test_each_panel_shows_exactly_this_runs_findings(service, served_view, findings, data_id, panel):
+def test_each_panel_shows_exactly_this_modules_findings(service, served_view, findings, data_id, panel):
     title, base, query = panel_searches(served_view)[panel]
     spl = base + ' | search dest="*-%s" ' % data_id + query if base else query
     outcome = run_search(service, spl, earliest_time="-60m", latest_time="now")
     assert not outcome.errors, "%s: %s" % (title, outcome)
+    if not base:
+        # A panel of its own search (the other searches' findings, risk events): none of this module's process
+        # events is a renamed agent, a missed verb, a DNS lookup or a risk event, so none of its hosts may appear.
+        # What those panels show for their own data is checked by test_extra_searches_live and test_risk_alert_live.
+        mentioned = [row for row in outcome.rows if any(str(value).endswith("-" + data_id) for value in
+                                                        (v for field in row.values()
+                                                         for v in (field if isinstance(field, list) else [field])))]
+        assert mentioned == [], (title, mentioned)
+        return
     expected = expected_panel(title, findings)
     rows = outcome.rows
     if expected[0] == "sum by decision":
