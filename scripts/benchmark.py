@@ -33,6 +33,7 @@ they are met; it exits non-zero only when a run broke (protocol error, crash, wr
     .venv/bin/python scripts/benchmark.py              # 200,000 rows; 1,000,000 for memory growth
     .venv/bin/python scripts/benchmark.py --quick      # 50,000 / 200,000 rows, fewer runs, for test suites
     .venv/bin/python scripts/benchmark.py --json bench.json --profile /tmp/ngrokscore.prof
+    .venv/bin/python scripts/benchmark.py --worst-case  # hostile 1 MB command lines (benchmark_worst_case.py)
 """
 
 import argparse
@@ -658,6 +659,8 @@ def parse_args(argv):
                              "the top 15 functions by cumulative and by internal time")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for any one reply")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--worst-case", action="store_true",
+                        help="only the worst-case section: hostile 1 MB command lines (scripts/benchmark_worst_case.py)")
     args = parser.parse_args(argv)
     quick = args.quick
     for name, full, small in (("rows", 200000, 50000), ("large_rows", 1000000, 200000), ("runs", 3, 1),
@@ -673,6 +676,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.worst_case:
+        import benchmark_worst_case
+        results = benchmark_worst_case.run(args.app, timeout=args.timeout)
+        return 0 if all(item["met"] for item in results.values()) else 1
     facts = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "command_line": " ".join([sys.executable, sys.argv[0]] + (sys.argv[1:] if argv is None else list(argv))),

@@ -30,25 +30,41 @@ def _text(data):
 
 
 def cmdline(data):
-    """parse() never raises and its facts are consistent."""
+    """parse_all() never raises and its facts are consistent; whatever follows ``ngrok tcp 22``, the line still
+    opens a tunnel to port 22 and is never read as informational (issue 9 items 3 and 4)."""
     line = _text(data)
-    found = ngrok_cmdline.parse(line)
-    assert isinstance(found, ngrok_cmdline.NgrokInvocation)
-    assert found.target_port == "" or (found.target_port.isdigit() and int(found.target_port) <= 65535)
-    assert found.action.startswith(found.subcommand)
+    found = ngrok_cmdline.parse_all(line)
+    for invocation in found:
+        assert isinstance(invocation, ngrok_cmdline.NgrokInvocation)
+        assert invocation.target_port == "" or (invocation.target_port.isdigit()
+                                                 and int(invocation.target_port) <= 65535)
+        assert invocation.action.startswith(invocation.subcommand)
+    assert ngrok_cmdline.parse(line) == (found[0] if found else ngrok_cmdline.EMPTY)
     assert all(isinstance(word, str) for word in ngrok_cmdline.split_words(line))
+    tunnel = ngrok_cmdline.parse_all("ngrok tcp 22 " + line)
+    assert (tunnel[0].subcommand, tunnel[0].target_port) == ("tcp", "22"), (line, tunnel)
+    assert not [i for i in tunnel if i.action in ngrok_cmdline.INFORMATIONAL_ACTIONS], (line, tunnel)
+
+
+# Every spelling of a secret the redactor must mask: the token goes where %s is.
+_SECRET_FORMS = ("--authtoken %s", "--authtoken=%s", "NGROK_AUTHTOKEN=%s", "config add-authtoken %s",
+                 '"--authtoken" %s', "'--api-key' %s", "-authtoken\x00%s", "authtoken > /dev/null %s",
+                 "--authtoken \\\n%s", "https://u:%s@host", "Authorization: Bearer %s",
+                 "--traffic-policy-url https://x/p?token=%s", "--basic-auth u:%s", "--value=%s")
 
 
 def redact(data):
-    """A token after any authtoken keyword never survives redaction, whatever surrounds it."""
+    """A token after any secret keyword, in any spelling, never survives redaction, whatever surrounds it."""
     text = _text(data)
     parts = text.split("\x01", 2)
     masked = redaction.redact(text)
     assert isinstance(masked, str)
     if len(parts) == 3 and _TOKEN.match(parts[1]):
         prefix, token, suffix = parts[0].replace("\x01", ""), parts[1], parts[2].replace("\x01", "")
-        keyword = ("--authtoken ", "--authtoken=", "NGROK_AUTHTOKEN=", "config add-authtoken ")[len(prefix) % 4]
-        line = prefix + " " + keyword + token + " " + suffix
+        form = _SECRET_FORMS[len(prefix) % len(_SECRET_FORMS)]
+        # A keyword is one where a command can start: as another flag's value ("--log authtoken 3389") it is not.
+        separator = " ; " if form.startswith(("authtoken", "config", "NGROK")) else " "
+        line = prefix + separator + form % token + " " + suffix
         if token not in prefix + " " + suffix:  # else the token is also ordinary text on the line
             assert token not in redaction.redact(line), line
 

@@ -145,8 +145,9 @@ def write_table(form, command, cases, fuzz):
         "| protocol properties (Hypothesis, 3 option sets, one process each) | %d chunks, %d rows, %d secrets | %d | 0 "
         "| %d | n/a | %d | `pytest tests/robustness/test_protocol_properties.py` |"
         % (chunks, rows, secrets, property_failed, property_failed, property_failed),
-        "| adversarial cases (injection, 25 secret forms, allowlist bypass, traversal, formulas, 100,000-entry "
-        "allowlist, malformed and truncated streams, multi-MB values) | %d named tests | %d | 0 | 0 | n/a | 0 "
+        "| adversarial cases (injection, secret forms and issue 9's leak classes, under-scored tunnels, NUL with "
+        "every private-use character, allowlist bypass, traversal, formulas, 100,000-entry allowlist, malformed, "
+        "truncated and post-getinfo streams, multi-MB values) | %d named tests | %d | 0 | 0 | n/a | 0 "
         "| `pytest tests/robustness/test_adversarial.py` |" % (adversarial_total, adversarial_failed),
     ]
     for name, item in sorted(fuzz.items()):
@@ -154,6 +155,16 @@ def write_table(form, command, cases, fuzz):
                      "| `scripts/fuzz.py --target %s` |" % (
                          name, item["executions"], item["seconds"], len(item["new_findings"]),
                          "0" if name == "redact" and not item["new_findings"] else "n/a", name))
+    tunnels, secrets = load("cmdline-tunnels.json"), load("cmdline-secrets.json")
+    cmdline_total, cmdline_failed = tests("test_cmdline_properties")
+    if tunnels or secrets:
+        lines.append(
+            "| hostile command lines (Hypothesis, through the command): tunnels to port 22 with verbs, help words "
+            "and shell syntax in flag values, shell-quoted, Sysmon-unquoted and NUL-separated; secrets in every "
+            "spelling | %d tunnel lines, %d secret lines | %d | 0 | 0 | n/a | %s | "
+            "`pytest tests/robustness/test_cmdline_properties.py` (under-scored tunnels: %s) |" % (
+                (tunnels or {}).get("examples", 0), (secrets or {}).get("examples", 0), cmdline_failed,
+                "0" if not cmdline_failed else "see failures", "0" if not cmdline_failed else "see failures"))
     lines.append("| fuzzer findings replayed | %d inputs | %d | 0 | n/a | n/a | n/a "
                  "| `pytest tests/robustness/test_fuzz_regressions.py` |" % (regressions_total, regressions_failed))
     lines += alert_lines()

@@ -194,3 +194,147 @@ def test_values_of_several_megabytes():
     [out] = run(rows).rows
     assert out["process"] == huge.replace(SECRET, MASK) and len(out["notes"]) == 3 * 1024 * 1024
     assert out["ngrok_target"] == "22"
+
+
+# -- issue 9: hostile command lines through the built command (items 2, 3, 4, 5, 8, 13) ----------------------------
+
+def _reasons(out):
+    reasons = out["risk_reasons"]
+    return " | ".join(reasons) if isinstance(reasons, list) else reasons
+
+
+def _scored(lines, args=()):
+    rows = [{"dest": "h%d" % i, "user": "u", "parent_process_name": "bash", "process": line}
+            for i, line in enumerate(lines)]
+    return run(rows, list(args)).rows
+
+
+def _interpreters():
+    """This Python, and Splunk 9.x's 3.9 (whose csv reader refuses NUL) and 10.x's 3.13 where pyenv has them."""
+    import glob
+    import subprocess
+    import sys
+    found = [("dev", sys.executable)]
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() or "~/.pyenv"
+    for version in ("3.9", "3.13"):
+        paths = sorted(glob.glob(os.path.join(os.path.expanduser(root), "versions", version + ".*", "bin", "python")))
+        found.append((version, paths[-1] if paths else None))
+    return found
+
+
+@pytest.mark.parametrize("version, python", _interpreters(), ids=["python-dev", "python3.9", "python3.13"])
+def test_a_chunk_holding_nul_and_every_private_use_character_keeps_every_row(version, python):
+    """Item 2: the old NUL stand-in needed a private-use character the chunk did not hold; a chunk can hold all."""
+    if python is None:
+        pytest.skip("Python %s is not installed here" % version)
+    every_private_use = "".join(chr(code) for code in range(0xE000, 0xF900))
+    rows = [{"dest": "h1", "process": "ngrok\x00tcp\x0022 " + every_private_use, "notes": every_private_use},
+            {"dest": "h2", "process": "ngrok tcp 3389", "notes": "\x00\ue000\ue001\ue000\ue000\x00"},
+            {"dest": "h3", "process": "/tmp/ngrok\x00authtoken\x00" + SECRET, "notes": ""}]
+    result = run(rows, python=python)
+    assert not errors(result) and result.exit_code == 0
+    assert [row["dest"] for row in result.rows] == ["h1", "h2", "h3"]
+    assert result.rows[0]["notes"] == every_private_use and result.rows[1]["notes"] == rows[1]["notes"]
+    assert result.rows[0]["process"] == rows[0]["process"]  # NUL and every private-use character come back as sent
+    assert [row["ngrok_target"] for row in result.rows] == ["22", "3389", ""]
+    assert "tunnel exposes a remote-admin port" in _reasons(result.rows[0])
+    assert SECRET not in result.rows[2]["process"] and MASK in result.rows[2]["process"]
+
+
+UNDERSCORED = [
+    # item 3: help/version words inside flag values (Sysmon logs argv unquoted)
+    "ngrok tcp 22 --log /tmp/.l -h", "ngrok tcp 22 --log x; ngrok version", "ngrok tcp 22 --log x ; ngrok help",
+    "ngrok --log help tcp 22", "ngrok tcp 22 --metadata 'x; ngrok version'", "ngrok -v tcp 22",
+    "/tmp/.x tcp --description x; ngrok version 22", "ngrok --metadata x help tcp 22",
+    # item 4: shell metacharacters inside values
+    "ngrok tcp --metadata R&D 22", "ngrok tcp --metadata x; 22", "ngrok tcp --metadata a|b 22",
+    "ngrok tcp --log >x 22", "ngrok tcp --metadata it's 22", "ngrok tcp --log C:\\ 22",
+    "ngrok tcp --log authtoken 22", "ngrok tcp --authtoken= 22", "ngrok tcp --metadata \"R&D\" 22",
+    # item 5: forms the parser missed
+    "ngrok tunnel --label edge=edghts_x 22", "ngrok tcp --proxy-proto 1 22",
+    "ngrok tcp --upstream-proxy-protocol 2 22", "ngrok tcp --metadata hello world 22",
+]
+
+
+@pytest.mark.parametrize("line", UNDERSCORED)
+def test_a_tunnel_to_a_remote_admin_port_is_never_under_scored(line):
+    [out] = _scored([line])
+    assert out["ngrok_target"].endswith("22"), out["ngrok_target"]
+    assert "tunnel exposes a remote-admin port" in _reasons(out)
+    assert "informational" not in _reasons(out)
+    assert int(out["risk_score"]) >= 80
+
+
+@pytest.mark.parametrize("line", ["ngrok --config /etc/ngrok.yml service install", "ngrok start -all",
+                                  "ngrok -config /tmp/a.yml start -all", "ngrok --log stdout service start"])
+def test_persistence_forms_get_the_persistence_points(line):
+    [out] = _scored([line])
+    assert "persistence" in _reasons(out), out
+
+
+@pytest.mark.parametrize("line", ["ngrok version", "ngrok --help", "ngrok config check", "ngrok help tcp"])
+def test_informational_commands_still_score_low(line):
+    [out] = _scored([line])
+    assert "informational" in _reasons(out)
+
+
+LEAKS = [
+    '"--authtoken" %s', "'--authtoken' %s", "ngrok\x00tcp\x0022\x00--authtoken\x00%s",
+    "ngrok http 80 --basic-auth admin:correct %s", "ngrok authtoken > /dev/null %s",
+    "ngrok tcp 22 --authtoken \\\n%s", "ngrok http https://admin:%s@10.0.0.5:8443",
+    'ngrok http 80 --request-header-add "X-Api-Key: %s"', 'ngrok http 80 --request-header-add "Authorization: Bearer %s"',
+    "ngrok tcp 22 --proxy-url http://u:%s@proxy:3128", "ngrok http 80 --traffic-policy-url https://x/p.yml?token=%s",
+    "ngrok api secrets create --name db --value %s",
+]
+
+
+@pytest.mark.parametrize("form", LEAKS, ids=[repr(form) for form in LEAKS])
+def test_item_8_secrets_never_reach_the_output(form):
+    line = form % SECRET
+    row = {"dest": "h", "user": "u", "process": line, "parent_process": "bash -c '%s'" % line, "CommandLine": line}
+    [out] = run([row], ["message=$process$ / $ngrok_target$ / $parent_process$"]).rows
+    assert SECRET not in json.dumps(out), out
+
+
+def test_url_user_information_in_the_target_is_masked():
+    [out] = _scored(["ngrok http https://admin:%s@10.0.0.5:8443" % SECRET])
+    assert out["ngrok_target"] == "https://%s@10.0.0.5:8443" % MASK
+    [plain] = _scored(["ngrok http https://admin:%s@10.0.0.5:8443" % SECRET], ["redact=false"])
+    assert SECRET in plain["ngrok_target"]  # redact=false shows everything, as documented
+
+
+@pytest.mark.parametrize("name, data", [
+    ("stray newline", b"\n"),
+    ("hello", b"hello\n"),
+    ("bad JSON", b"chunked 1.0,9,0\n{\"a\": {}"),
+    ("second getinfo", b'chunked 1.0,20,0\n{"action":"getinfo"}'),
+    ("header with braces", b"chunked 1.0,{x},0\n"),
+])
+def test_a_malformed_request_after_getinfo_reaches_splunkd_as_an_error(name, data):
+    """Item 13: the error goes to splunkd in a reply, not only to stderr."""
+    session = CommandSession(timeout=30)
+    try:
+        session.getinfo([])
+        session.execute(rows_to_csv([{"process": "ngrok tcp 22"}]), False)
+        session.send_raw(data)
+        session.process.stdin.close()
+        reply, body = session.receive()
+        messages = (reply.get("inspector") or {}).get("messages", [])
+        assert reply.get("finished") is True and messages and messages[0][0] == "ERROR", reply
+        assert messages[0][1].startswith("ngrokscore: ")
+        assert session.process.wait(timeout=30) == 1
+    finally:
+        session.cleanup()
+
+
+def test_lookup_problems_are_shown_even_when_the_search_ends_before_any_results(app_copy):
+    """Item 13: they go with the getinfo reply, which every search gets."""
+    write_allowlist(app_copy, HEADER + ",,,,all empty,,\n")
+    session = CommandSession(app_dir=str(app_copy), timeout=30)
+    try:
+        reply, _ = session.getinfo([])
+        messages = (reply.get("inspector") or {}).get("messages", [])
+        assert [level for level, _ in messages] == ["ERROR"] and "ngrok_allowlist.csv line 2" in messages[0][1]
+        assert session.close() == 0
+    finally:
+        session.cleanup()

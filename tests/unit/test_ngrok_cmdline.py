@@ -1,12 +1,11 @@
 """Unit tests for sa_ngrok_detection.ngrok_cmdline: parse(), split_words(), target_port()."""
 
 import os
-import time
 
 import pytest
 
 from sa_ngrok_detection import ngrok_cmdline
-from sa_ngrok_detection.ngrok_cmdline import EMPTY, NgrokInvocation, parse, split_words, target_port
+from sa_ngrok_detection.ngrok_cmdline import EMPTY, NgrokInvocation, parse, parse_all, split_words, target_port
 
 
 def inv(subcommand, action=None, target="", target_port="", arguments="", paths=(), has_authtoken=False):
@@ -48,21 +47,21 @@ TUNNELS = [
     ("ngrok tcp example.com", inv("tcp", target="example.com", target_port="", arguments="tcp example.com")),
     ("ngrok tcp", inv("tcp", arguments="tcp")),
     ("ngrok tcp --url=1.tcp.ngrok.io:27210 3389",
-     inv("tcp", target="3389", target_port="3389", arguments="tcp --url=1.tcp.ngrok.io:27210 3389")),
+     inv("tcp", target="3389", target_port="3389", arguments="tcp 3389 --url=1.tcp.ngrok.io:27210")),
     ("ngrok tcp --url 1.tcp.ngrok.io:27210 3389",
-     inv("tcp", target="3389", target_port="3389", arguments="tcp --url 1.tcp.ngrok.io:27210 3389")),
+     inv("tcp", target="3389", target_port="3389", arguments="tcp 3389 --url 1.tcp.ngrok.io:27210")),
     ("ngrok tcp --region us 3389",
-     inv("tcp", target="3389", target_port="3389", arguments="tcp --region us 3389")),
+     inv("tcp", target="3389", target_port="3389", arguments="tcp 3389 --region us")),
     ("ngrok http 8080 --log stdout",
      inv("http", target="8080", target_port="8080", arguments="http 8080 --log stdout")),
-    ("ngrok tcp -- 22", inv("tcp", target="22", target_port="22", arguments="tcp -- 22")),
+    ("ngrok tcp -- 22", inv("tcp", target="22", target_port="22", arguments="tcp 22")),
     # v2 single-dash flags
     ("ngrok -config=/x.yml tcp 5900",
-     inv("tcp", target="5900", target_port="5900", arguments="-config=/x.yml tcp 5900", paths=["/x.yml"])),
-    ("ngrok -log stdout tcp 22", inv("tcp", target="22", target_port="22", arguments="-log stdout tcp 22")),
-    ("ngrok -log=stdout tcp 22", inv("tcp", target="22", target_port="22", arguments="-log=stdout tcp 22")),
+     inv("tcp", target="5900", target_port="5900", arguments="tcp 5900 --config=/x.yml", paths=["/x.yml"])),
+    ("ngrok -log stdout tcp 22", inv("tcp", target="22", target_port="22", arguments="tcp 22 --log stdout")),
+    ("ngrok -log=stdout tcp 22", inv("tcp", target="22", target_port="22", arguments="tcp 22 --log=stdout")),
     ("ngrok -region eu http 80",
-     inv("http", target="80", target_port="80", arguments="-region eu http 80")),
+     inv("http", target="80", target_port="80", arguments="http 80 --region eu")),
     # case of the verb is normalised, the arguments are kept as written
     ("ngrok TCP 22", inv("tcp", target="22", target_port="22", arguments="TCP 22")),
     ("NGROK tcp 22", inv("tcp", target="22", target_port="22", arguments="tcp 22")),
@@ -87,7 +86,7 @@ CONFIG_AND_SERVICE = [
     ("ngrok start --all --config=/a.yml --config /b.yml",
      inv("start", arguments="start --all --config=/a.yml --config /b.yml", paths=["/a.yml", "/b.yml"])),
     ("ngrok start --config /a.yml,,/b.yml web",
-     inv("start", arguments="start --config /a.yml,,/b.yml web", paths=["/a.yml", "/b.yml"])),
+     inv("start", arguments="start web --config /a.yml,,/b.yml", paths=["/a.yml", "/b.yml"])),
     ("ngrok start web ssh", inv("start", arguments="start web ssh")),
     ("/opt/ngrok/ngrok start --all --config /tmp/a.yml",
      inv("start", arguments="start --all --config /tmp/a.yml", paths=["/opt/ngrok/ngrok", "/tmp/a.yml"])),
@@ -120,13 +119,13 @@ CREDENTIALS = [
     ("ngrok tcp 22 --authtoken=X",
      inv("tcp", target="22", target_port="22", arguments="tcp 22 --authtoken=X", has_authtoken=True)),
     ("ngrok tcp --authtoken X 22",
-     inv("tcp", target="22", target_port="22", arguments="tcp --authtoken X 22", has_authtoken=True)),
+     inv("tcp", target="22", target_port="22", arguments="tcp 22 --authtoken X", has_authtoken=True)),
     ("ngrok -authtoken X tcp 22",
-     inv("tcp", target="22", target_port="22", arguments="-authtoken X tcp 22", has_authtoken=True)),
+     inv("tcp", target="22", target_port="22", arguments="tcp 22 --authtoken X", has_authtoken=True)),
     ("ngrok http 80 --api-key K",
      inv("http", target="80", target_port="80", arguments="http 80 --api-key K", has_authtoken=True)),
     ("ngrok http 80 --API-KEY=K",
-     inv("http", target="80", target_port="80", arguments="http 80 --API-KEY=K", has_authtoken=True)),
+     inv("http", target="80", target_port="80", arguments="http 80 --api-key=K", has_authtoken=True)),
     # an environment assignment in front is not the binary, and counts as a credential
     ("NGROK_AUTHTOKEN=X ngrok tls 443",
      inv("tls", target="443", target_port="443", arguments="tls 443", has_authtoken=True)),
@@ -164,20 +163,45 @@ INFORMATIONAL = [
     ("ngrok version", inv("version", arguments="version")),
     ("ngrok --version", inv("version", arguments="--version")),
     ("ngrok -v", inv("version", arguments="-v")),
-    ("ngrok -v tcp 22", inv("version", arguments="-v tcp 22")),
     ("ngrok help", inv("help", arguments="help")),
     ("ngrok help http", inv("help", arguments="help http")),
     ("ngrok -h", inv("help", arguments="-h")),
-    ("ngrok tcp 22 --help", inv("help", arguments="tcp 22 --help")),
-    ("ngrok http 80 -h", inv("help", arguments="http 80 -h")),
-    # an info flag overrides the action word too
-    ("ngrok service install --help", inv("help", arguments="service install --help")),
+    ("ngrok config --help", inv("help", arguments="config --help")),
+    ("ngrok authtoken --help", inv("help", arguments="authtoken --help", has_authtoken=True)),
+    ("ngrok config check --version=true", inv("version", arguments="config check --version=true")),
 ]
 
 
 @pytest.mark.parametrize("line, expected", INFORMATIONAL, ids=[case[0] for case in INFORMATIONAL])
 def test_parse_informational(line, expected):
     assert parse(line) == expected
+
+
+NEVER_DOWNGRADED = [
+    # A verb that opens a tunnel keeps it: the help/version word may sit inside a flag value Sysmon logged unquoted
+    # (--log "/tmp/.l -h" arrives as --log /tmp/.l -h).
+    ("ngrok tcp 22 --log /tmp/.l -h", "tcp", "22"),
+    ("ngrok tcp 22 --help", "tcp", "22"),
+    ("ngrok http 80 -h", "http", "80"),
+    ("ngrok -v tcp 22", "tcp", "22"),
+    ("ngrok --version tls 443", "tls", "443"),
+    ("ngrok tunnel --label edge=x -h 22", "tunnel", "22"),
+    ("ngrok start --all --help", "start", ""),
+    ("ngrok service install --help --config /etc/n.yml", "service", ""),
+    ("ngrok tcp 22 --log x; ngrok version", "tcp", "22"),
+    ("ngrok tcp 22 --log x ; ngrok help", "tcp", "22"),
+    ("ngrok tcp 22 --metadata 'x; ngrok version'", "tcp", "22"),
+    ("ngrok tcp 22 --log version", "tcp", "22"),
+    ("ngrok --log help tcp 22", "tcp", "22"),
+    ("ngrok --metadata x help tcp 22", "tcp", "22"),
+]
+
+
+@pytest.mark.parametrize("line, verb, target", NEVER_DOWNGRADED, ids=[case[0] for case in NEVER_DOWNGRADED])
+def test_a_verb_that_opens_a_tunnel_is_never_downgraded(line, verb, target):
+    found = parse_all(line)
+    assert (found[0].subcommand, found[0].target) == (verb, target)
+    assert not [i for i in found if i.action in ngrok_cmdline.INFORMATIONAL_ACTIONS]
 
 
 # ------------------------------------------------------------------------------ wrappers and renamed binaries
@@ -250,8 +274,8 @@ def test_shell_operators_end_the_command(line, arguments):
 
 
 def test_numbered_redirection_without_space_is_a_redirection():
-    # POSIX: "22>/dev/null" redirects file descriptor 22, so the tunnel has no target.
-    assert parse("ngrok tcp 22>/dev/null") == inv("tcp", arguments="tcp")
+    # POSIX: "22>/dev/null" redirects file descriptor 22, so the tunnel has no port; the argv reading shows the word.
+    assert [(i.target, i.target_port) for i in parse_all("ngrok tcp 22>/dev/null")] == [("22>/dev/null", ""), ("", "")]
 
 
 SHELL_END_ATTACHED = [
@@ -291,7 +315,8 @@ UNBALANCED = [
     ('ngrok tcp "22', inv("tcp", target="22", target_port="22", arguments="tcp 22")),
     ("ngrok http 'local host:80", inv("http", target="local host:80", target_port="80",
                                      arguments="http local host:80")),
-    ('ngrok "tcp 22', inv("tcp 22", arguments="tcp 22")),
+    # an unmatched quote: the argv reading (quotes are characters) still finds the verb and the target
+    ('ngrok "tcp 22', inv("tcp", target="22", target_port="22", arguments="tcp 22")),
     ('ngrok tcp 22 --region "', inv("tcp", target="22", target_port="22", arguments="tcp 22 --region ")),
 ]
 
@@ -324,19 +349,19 @@ MEGABYTE = 1_000_000
     [
         ("ngrok tcp 22 " + "a" * MEGABYTE, "tcp", "22"),
         ("ngrok tcp " + "x" * MEGABYTE, "tcp", "x" * MEGABYTE),
-        ('ngrok tcp "' + "a " * (MEGABYTE // 2), "tcp", ("a " * (MEGABYTE // 2))),
+        ('ngrok tcp "' + "a " * (MEGABYTE // 2), "tcp", "a " * (MEGABYTE // 2)),
         ("ngrok " + "-x " * (MEGABYTE // 3), "", ""),
         ("'\"" * (MEGABYTE // 2), "", ""),
         (" " * MEGABYTE, "", ""),
+        ("ngrok tcp --metadata " + "a " * (MEGABYTE // 2) + "22", "tcp", "22"),
     ],
-    ids=["long-tail-word", "long-target", "long-unterminated-quote", "many-flags", "many-quotes", "spaces"],
+    ids=["long-tail-word", "long-target", "long-unterminated-quote", "many-flags", "many-quotes", "spaces",
+         "long-unquoted-value"],
 )
-def test_very_long_lines_finish_quickly(line, subcommand, target):
-    started = time.perf_counter()
+def test_very_long_lines_are_read_whole(line, subcommand, target):
+    # How fast: scripts/benchmark.py measures these shapes and worse (a test never depends on the machine's speed).
     result = parse(line)
-    elapsed = time.perf_counter() - started
     assert (result.subcommand, result.target) == (subcommand, target)
-    assert elapsed < 3.0, "parse took %.2f s on a %d character line" % (elapsed, len(line))
 
 
 def test_parse_never_raises_on_odd_text():
@@ -419,6 +444,109 @@ def test_parse_never_raises_and_fields_are_consistent(line):
     assert result.action == result.subcommand or result.action.startswith(result.subcommand + " ")
     assert result.subcommand == result.subcommand.lower()
     if result.target:
-        assert result.subcommand in ("tcp", "http", "tls")
+        assert result.subcommand in ngrok_cmdline.TUNNEL_VERBS
     if result.target_port:
         assert result.target_port.isdigit()
+
+
+# ------------------------------------------------------- every flag of the agent CLI (ngrok docs, v3 and v2)
+
+# Flags that take a value, as ngrok's agent CLI reference (https://ngrok.com/docs/agent/cli/) and the v2 agent's
+# help list them for http, tcp, tls, tunnel, start, service, config, diagnose, update and the api command's
+# credential flags. Written out here, not imported, so that a flag dropped from the parser's table fails a test.
+DOCUMENTED_VALUE_FLAGS = """
+    config log log-level log-format authtoken api-key region url domain hostname subdomain remote-addr binding
+    basic-auth host-header metadata description name label oauth oauth-allow-domain oauth-allow-email oauth-scope
+    oauth-client-id oauth-client-secret oidc oidc-client-id oidc-client-secret oidc-scope cidr-allow cidr-deny
+    circuit-breaker request-header-add request-header-remove response-header-add response-header-remove
+    verify-webhook verify-webhook-secret ua-filter-allow ua-filter-deny traffic-policy-file traffic-policy-url
+    policy-file upstream-protocol upstream-proxy-protocol proxy-proto upstream-tls-verify-cas crt key
+    mutual-tls-cas terminate-at scheme app-protocol channel write-report
+    auth bind-tls client-cas
+""".split()
+DOCUMENTED_SWITCHES = "all none inspect pooling-enabled upstream-tls-verify compression websocket-tcp-converter " \
+                      "dry-run relocate ipv6".split()
+
+
+@pytest.mark.parametrize("flag", DOCUMENTED_VALUE_FLAGS)
+@pytest.mark.parametrize("dashes", ["--", "-"])
+def test_every_documented_value_flag_takes_its_value(flag, dashes):
+    assert parse("ngrok tcp %s%s somevalue 22" % (dashes, flag)).target == "22"
+    assert parse("ngrok %s%s somevalue tcp 3389" % (dashes, flag))[:2] == ("tcp", "tcp")
+    assert parse("ngrok tcp %s%s=somevalue 22" % (dashes, flag)).target == "22"
+
+
+@pytest.mark.parametrize("flag", DOCUMENTED_SWITCHES)
+def test_every_documented_switch_takes_no_value(flag):
+    assert parse("ngrok tcp --%s 22" % flag).target == "22"
+    assert parse("ngrok tcp --%s=false 22" % flag).target == "22"
+
+
+MISSED_FORMS = [
+    # (line, subcommand, action, target, arguments)
+    ("ngrok --config /etc/n.yml service install", "service", "service install", "",
+     "service install --config /etc/n.yml"),
+    ("ngrok --log stdout service --config=/etc/n.yml start", "service", "service start", "",
+     "service start --log stdout --config=/etc/n.yml"),
+    ("ngrok start -all", "start", "start", "", "start --all"),
+    ("ngrok -config /tmp/a.yml start -all", "start", "start", "", "start --config /tmp/a.yml --all"),
+    ("ngrok tunnel --label edge=edghts_2Ls 22", "tunnel", "tunnel", "22", "tunnel 22 --label edge=edghts_2Ls"),
+    ("ngrok tunnel --label edge=a --label app=b --proxy-proto 2 localhost:3389", "tunnel", "tunnel",
+     "localhost:3389", "tunnel localhost:3389 --label edge=a --label app=b --proxy-proto 2"),
+    ("ngrok tcp --proxy-proto 1 22", "tcp", "tcp", "22", "tcp 22 --proxy-proto 1"),
+    ("ngrok tcp --upstream-proxy-protocol 2 3389", "tcp", "tcp", "3389", "tcp 3389 --upstream-proxy-protocol 2"),
+    ("ngrok tcp --remote-addr 1.tcp.ngrok.io:20000 22", "tcp", "tcp", "22",
+     "tcp 22 --remote-addr 1.tcp.ngrok.io:20000"),
+    ("ngrok tls --crt /tmp/c.pem --key /tmp/k.pem 5986", "tls", "tls", "5986",
+     "tls 5986 --crt /tmp/c.pem --key /tmp/k.pem"),
+    ("ngrok http -bind-tls both -inspect=false 5985", "http", "http", "5985",
+     "http 5985 --bind-tls both --inspect=false"),
+    ("ngrok http --pooling-enabled --url https://a.ngrok.app 80", "http", "http", "80",
+     "http 80 --pooling-enabled --url https://a.ngrok.app"),
+    ("ngrok diagnose -r eu -w /tmp/r.json", "diagnose", "diagnose", "", "diagnose -r eu -w /tmp/r.json"),
+    ("ngrok update --channel beta", "update", "update", "", "update --channel beta"),
+    ("ngrok api --api-key K secrets create --value V", "api", "api secrets", "",
+     "api secrets create --api-key K --value V"),
+]
+
+
+@pytest.mark.parametrize("line, subcommand, action, target, arguments", MISSED_FORMS,
+                         ids=[case[0] for case in MISSED_FORMS])
+def test_forms_the_old_parser_missed(line, subcommand, action, target, arguments):
+    found = parse(line)
+    assert (found.subcommand, found.action, found.target, found.arguments) == (subcommand, action, target, arguments)
+
+
+# ---------------------------------------------------- shell metacharacters inside values never hide the target
+
+METACHARACTER_VALUES = ["R&D", "x;", "a|b", ">x", "<x", "2>&1", "it's", "C:\\", 'say "hi', "a && b", "x; ngrok version",
+                        "`id`", "$(id)", "a\\", "&", ";", "|", ">", "x >/dev/null", "\\;", "'", '"']
+
+
+def _quoted(value):
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+@pytest.mark.parametrize("value", METACHARACTER_VALUES)
+@pytest.mark.parametrize("shape", ["ngrok tcp --metadata {v} 22", "ngrok tcp 22 --metadata {v}",
+                                   "ngrok --metadata {v} tcp 22", "ngrok tcp --log {v} --region eu 22",
+                                   "/tmp/.x tcp --description {v} 22"])
+@pytest.mark.parametrize("quoting", ["sysmon", "shell"])
+def test_shell_syntax_inside_a_value_never_hides_the_target(value, shape, quoting):
+    line = shape.format(v=value if quoting == "sysmon" else _quoted(value))
+    found = parse_all(line)
+    assert (found[0].subcommand, found[0].target_port) == ("tcp", "22"), found
+    assert "22" in [i.target_port for i in found]
+
+
+def test_nul_separated_argv_reads_like_spaces():
+    assert parse("/tmp/ngrok\x00tcp\x00--log\x00stdout\x0022") == parse("/tmp/ngrok tcp --log stdout 22")
+
+
+def test_a_multi_word_value_logged_unquoted_does_not_steal_the_target():
+    # --metadata "hello world" logged by Sysmon as --metadata hello world: the target is still 22.
+    assert parse("ngrok tcp --metadata hello world 22").target == "22"
+    assert parse("ngrok tcp 22 --metadata hello world").target == "22"
+    assert parse("ngrok http --basic-auth admin:correct horse 8080").target == "8080"
+    assert parse("ngrok http 8080 --description Port 22 backup").target == "8080"  # no false remote-admin port
+    assert parse("ngrok --metadata x help tcp 22")[:3] == ("tcp", "tcp", "22")

@@ -11,14 +11,17 @@ import csv
 import gc
 import io
 import sys
+import traceback
 
-from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch
+from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch, splunklib_logger
 
 from . import allowlist as allowlist_module
+from . import csv_nul
 from . import detection
 from . import modifiers as modifiers_module
 from .enrich import Enricher, SplunkCsv
 from .options import OPTION_NAMES, OptionError, validate
+from .redaction import redact
 
 _loaded = {}
 
@@ -58,14 +61,6 @@ class _LengthCheckingReader(object):
         return self.stream.readline(*args)
 
 
-def _free_character(text):
-    """A private-use character that does not occur in ``text``."""
-    for code in range(0xE000, 0xF900):
-        if chr(code) not in text:
-            return chr(code)
-    raise RuntimeError("a chunk holds NUL and every private-use character")
-
-
 def _literal(text):
     """splunklib formats message text with str.format: keep braces from field values literal."""
     return text.replace("{", "{{").replace("}", "}}")
@@ -84,7 +79,6 @@ class NgrokScoreCommand(StreamingCommand):
     redact = Option(doc="Mask ngrok secrets (default true)")
 
     enricher = None
-    _pending_messages = ()
 
     def _protocol_v2_option_parser(self, arg):
         # Unknown names come back as positional words so that prepare() can list the options that exist.
@@ -104,14 +98,16 @@ class NgrokScoreCommand(StreamingCommand):
         allowlist = _load_once("allowlist", settings.allowlist) if settings.allowlist else None
         modifier_table = _load_once("modifiers", detection.MODIFIERS_LOOKUP) if settings.modifiers else None
         self.enricher = Enricher(settings, allowlist, modifier_table)
-        messages = []
+        # Lookup problems go with the getinfo reply, which every search gets (a search may end before any
+        # execute reply: then messages held for it were never shown). splunkd shows the messages of the getinfo
+        # reply, as it shows splunklib's own option errors and show_configuration, sent the same way.
         for table in (allowlist, modifier_table):
             if table is not None:
-                messages.extend(("ERROR", "ngrokscore: " + text) for text in table.errors)
+                for text in table.errors:
+                    self.write_error(_literal("ngrokscore: " + text))
         if allowlist is not None:
-            messages.extend(("WARN", "ngrokscore: " + text) for text in allowlist.warnings)
-        # Shown with the first results, where splunkd displays them for every search.
-        self._pending_messages = messages
+            for text in allowlist.warnings:
+                self.write_warning(_literal("ngrokscore: " + text))
 
     def _fail(self, text):
         self.write_error(_literal(text))
@@ -119,13 +115,30 @@ class NgrokScoreCommand(StreamingCommand):
 
     def _read_chunk(self, istream):
         checked = _LengthCheckingReader(istream)
-        chunk = StreamingCommand._read_chunk(checked)
+        try:
+            chunk = StreamingCommand._read_chunk(checked)
+        except Exception as error:
+            # A header or metadata splunklib cannot read (a stray line, bad JSON): say so, in splunkd's terms.
+            raise RuntimeError("malformed request from splunkd: %s" % error)
         if checked.short_read is not None:
-            if self._record_writer is not None:
-                self._record_writer.is_flushed = False  # so that splunklib sends the error in a reply of its own
             raise RuntimeError("truncated request from splunkd: a part announced as %d bytes ended after %d"
                                % checked.short_read)
         return chunk
+
+    def _report_unexpected_error(self):
+        """splunklib's own report, made safe and sure to arrive: it writes the error to the inspector only, so
+        after a reply has been sent (every error after getinfo) it stayed on stderr, and it formats the text with
+        str.format, so an error quoting a brace failed in turn. Here the error always goes to splunkd in a reply
+        of its own, as an ERROR message, masked and bounded; the traceback goes to search.log (stderr)."""
+        error_type, error, trace = sys.exc_info()
+        text = redact("%s" % error) if isinstance(error, RuntimeError) else "%s: %s" % (error_type.__name__, error)
+        if len(text) > 500:
+            text = text[:500] + "..."
+        splunklib_logger.error("ngrokscore stopped: %s\n%s", text, "".join(traceback.format_tb(trace)))
+        writer = self._record_writer
+        if writer is not None:
+            writer.is_flushed = False  # finish() then writes a final reply carrying the message
+        self.write_error(_literal("ngrokscore: " + text))
 
     def stream(self, records):
         raise RuntimeError("ngrokscore needs search command protocol v2: set chunked = true in commands.conf")
@@ -133,28 +146,28 @@ class NgrokScoreCommand(StreamingCommand):
     def _execute_chunk_v2(self, process, chunk):
         _, body = chunk
         writer = self._record_writer
-        for level, text in self._pending_messages:
-            writer.write_message(level, _literal(text))
-        self._pending_messages = ()
 
-        # Python 3.9's csv module (Splunk 9.x) refuses NUL characters: stand a free character in for them, and put
-        # them back in the reply.
-        stand_in = _free_character(body) if "\0" in body else None
-        if stand_in is not None:
-            body = body.replace("\0", stand_in)
+        # Python 3.9's csv reader (Splunk 9.x) refuses NUL characters: escape them reversibly (csv_nul).
+        escaped = "\0" in body and not csv_nul.READER_HANDLES_NUL
+        if escaped:
+            body = csv_nul.escape(body)
         reader = csv.reader(io.StringIO(body), dialect=SplunkCsv)
         header = next(reader, None)
         if not header:
             return
         enricher = self.enricher
         failed_before = enricher.failed_rows
-        if stand_in is None:
+        if not escaped:
             # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
             writer._pending_record_count += enricher.write(header, reader, writer._buffer)
+        elif csv_nul.WRITER_HANDLES_NUL:
+            # The rows' own text, NUL included, for the parser and the redactor to see.
+            header = [csv_nul.unescape(name) for name in header]
+            writer._pending_record_count += enricher.write(header, csv_nul.unescaped_rows(reader), writer._buffer)
         else:
             reply = io.StringIO()
             writer._pending_record_count += enricher.write(header, reader, reply)
-            writer._buffer.write(reply.getvalue().replace(stand_in, "\0"))
+            writer._buffer.write(csv_nul.unescape(reply.getvalue()))
         if enricher.failed_rows > failed_before:
             writer.write_message("WARN", _literal(
                 "ngrokscore: %d result(s) kept their base score because scoring failed (%s); please report this"

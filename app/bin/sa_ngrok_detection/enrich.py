@@ -351,9 +351,11 @@ class _Plan(object):
             if len(row) != width:
                 row = (row + [""] * width)[:width]
             try:
+                # The command line is read as written, then masked: masking first would hide words from the parser.
+                command_line = self.command_line(row)
                 if redacting:
-                    self.redact_row(row)  # first, so that the message is built from masked values
-                cells, allowlisted = self.outcome(row)
+                    self.redact_row(row)  # before the message, so that it is built from masked values
+                cells, allowlisted = self.outcome(row, command_line)
             except Exception as error:  # a bug must cost one row's extras, never the chunk or the detection
                 cells, allowlisted = self.fallback(row, error)
             if allowlisted and drop:
@@ -379,9 +381,8 @@ class _Plan(object):
                 row[position] = _uncell(cell)
         return tail
 
-    def outcome(self, row):
+    def outcome(self, row, command_line):
         """The varying output cells, CSV-encoded, and whether the row is allowlisted."""
-        command_line = self.command_line(row)
         mask = command_line.mask
         for column, modifiers, memory in self.field_modifiers:
             key = column.key(row)
@@ -445,7 +446,10 @@ class _Plan(object):
                 if modifier.applies([value.lower() for value in facts[modifier.field] if value]):
                     mask |= 1 << bit
             first = invocations[0]
-            found = _remember(self.command_lines, key, _CommandLine(mask, first.subcommand, first.target))
+            shown = [first.subcommand, first.target]
+            if self.settings.redact:
+                shown = [redact(text) for text in shown]  # https://user:pass@host as the target, for one
+            found = _remember(self.command_lines, key, _CommandLine(mask, *shown))
         return found
 
     def redact_row(self, row):

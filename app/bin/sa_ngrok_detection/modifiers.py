@@ -17,7 +17,7 @@ FACTS = {
     "ngrok_action": "the verb with its action word where it has one (service install, config check), else the verb",
     "ngrok_target": "what the tunnel exposes, as written (22, localhost:8080)",
     "ngrok_target_port": "the port the tunnel exposes (22 for 'tcp 22' or 'tcp localhost:22')",
-    "ngrok_arguments": "everything after the ngrok binary, single-spaced",
+    "ngrok_arguments": "the verb, its words, then every flag spelled --name (v2 -all reads --all), single-spaced",
     "ngrok_paths": "the binary's path when it has a directory, the process_path field, and every --config file",
     "ngrok_authtoken_present": "true when an authtoken or API key is on the command line or in its environment",
     "ngrok_renamed": "true when the ngrok agent runs under another program name (renamed or disguised binary)",
