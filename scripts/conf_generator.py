@@ -94,9 +94,15 @@ def inline_macros(spl, macros, keep=()):
     return _MACRO.sub(expand, spl)
 
 
-def drilldown(name, search):
-    # $info_min_time$/$info_max_time$: the time range of the search that fired, as upstream's drilldowns use.
-    return {"name": name, "search": search, "earliest_offset": "$info_min_time$", "latest_offset": "$info_max_time$"}
+def drilldown(name, search, offsets=True):
+    # $info_min_time$/$info_max_time$: the time range of the search that fired, as upstream's drilldowns use. A
+    # drilldown with its own time bounds in the SPL (the 7-day risk history) has none: contentctl renders
+    # earliest_offset/latest_offset only on the drilldowns it writes with them (splunk/contentctl,
+    # contentctl/objects/drilldown.py: both optional, left out of the rendered JSON when unset).
+    found = {"name": name, "search": search}
+    if offsets:
+        found.update(earliest_offset="$info_min_time$", latest_offset="$info_max_time$")
+    return found
 
 
 def metadata(detection_id, version, date, deprecated=False):
@@ -116,7 +122,9 @@ def generated_keys(app_dir):
     def portable(spl):
         return inline_macros(spl, macros, keep)
 
-    risk_events_macro = 'index=risk sourcetype=stash detection_id="%s"' % d.DETECTION_ID
+    # The risk events of every search that writes them (the threshold rule and the dashboard count them all).
+    risk_events_macro = "index=risk sourcetype=stash detection_id IN (%s)" % ", ".join(
+        '"%s"' % search.id for search in d.RISK_SEARCHES)
     # Risk events of the last 7 days from the risk index, each risk_event_id counted once (a retried batch may have
     # indexed one twice). Inline time bounds, because upstream's starthoursago inside "| search" no longer works on
     # the Risk data model of ES 8 (splunk/security_content issue #3976).
@@ -132,7 +140,8 @@ def generated_keys(app_dir):
         # where clause on the data model field would not match.
         drilldown('View the detection results for - "$user$" and "$dest$"',
                   portable('%s | search user="$user$" dest="$dest$" | %s' % (d.tstats_search(), d.SCORING_STAGE))),
-        drilldown('View risk events for the last 7 days for - "$user$" and "$dest$"', portable(risk_history)),
+        drilldown('View risk events for the last 7 days for - "$user$" and "$dest$"', portable(risk_history),
+                  offsets=False),
     ]
     rule_drilldowns = [
         drilldown('View the ngrok risk events of "$risk_object$"', portable(
@@ -142,6 +151,13 @@ def generated_keys(app_dir):
         drilldown('View the ngrok processes on "$risk_object$"', portable("%s | ngrokscore" % d.tstats_search(
             '(Processes.dest="$risk_object$" OR Processes.user="$risk_object$")'))),
     ]
+    # The findings of the app's own searches on the risk object (the risk-event drilldown above covers every search;
+    # these show the source findings). Network searches have host risk objects only.
+    for extra in d.EXTRA_SEARCHES:
+        narrow = " OR ".join('%s="$risk_object$"' % field for field in extra.objects)
+        rule_drilldowns.append(drilldown('View the findings of %s on "$risk_object$"' % extra.name, portable(
+            "%s | search %s | %s" % (extra.tstats(), narrow, extra.scoring(message=False)))))
+
     # Annotations as contentctl renders them (detection_abstract.py, annotations): sorted keys, lists everywhere
     # except "type" (with "type_list" beside it). The detection id is not an annotation: ES reads every annotation
     # key as a framework; it belongs in the metadata.
@@ -181,6 +197,9 @@ def generated_keys(app_dir):
             "action.correlationsearch.metadata": json.dumps(
                 metadata(d.NOTABLE_RULE_ID, d.NOTABLE_RULE_VERSION, d.NOTABLE_RULE_DATE)),
             "action.notable.param.security_domain": d.SECURITY_DOMAIN,
+            # The notable's risk object, as contentctl renders nes_fields on every notable it writes (splunk/contentctl,
+            # contentctl/output/templates/savedsearches_detections.j2: action.notable.param.nes_fields).
+            "action.notable.param.nes_fields": "risk_object",
             "action.notable.param.drilldown_searches": json.dumps(rule_drilldowns),
         },
     }
@@ -192,8 +211,8 @@ def generated_keys(app_dir):
             # Eval expressions (the eval "in" function; the search command's IN operator is not eval syntax): is a
             # risk event from a process search, from a network search (the dashboard's EDR blind-spot panel)?
             "ngrok_process_findings": {"definition": "in(search_name, %s)" % ", ".join(
-                '"%s"' % name for name in [d.DETECTION_NAME, "ad hoc: " + d.DETECTION_NAME]
-                + [extra.name for extra in d.PROCESS_SEARCHES])},
+                '"%s"' % name for search in (d.UPSTREAM,) + d.PROCESS_SEARCHES
+                for name in (search.name, "ad hoc: " + search.name))},
             "ngrok_network_findings": {"definition": "in(search_name, %s)" % ", ".join(
                 '"%s"' % extra.name for extra in d.NETWORK_SEARCHES)},
             "ngrok_missed_by_upstream_filter": {"definition": d.missed_by_upstream_filter()},
@@ -239,7 +258,8 @@ def extra_search_keys(d, portable):
             "action.notable.param.drilldown_searches": json.dumps([
                 drilldown("View the detection results for - %s" % title,
                           portable("%s | search %s | %s" % (extra.tstats(), extra.narrow, extra.scoring(message=False)))),
-                drilldown("View risk events for the last 7 days for - %s" % title, portable(risk_history)),
+                drilldown("View risk events for the last 7 days for - %s" % title, portable(risk_history),
+                          offsets=False),
             ]),
         }
     return keys

@@ -6,7 +6,7 @@ import re
 
 from addonfactory_splunk_conf_parser_lib import TABConfigParser
 
-from sa_ngrok_detection import detection, options
+from sa_ngrok_detection import detection, lookup_files, options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -40,7 +40,7 @@ def test_readme_lists_every_output_field():
 
 
 def test_readme_modifier_table_matches_the_shipped_lookup(built_app):
-    with open(os.path.join(built_app, "lookups", "ngrok_risk_modifiers.csv"), encoding="utf-8") as handle:
+    with open(os.path.join(built_app, "lookups", lookup_files.MODIFIER_DEFAULTS_FILE), encoding="utf-8") as handle:
         shipped = [(row["modifier"], int(row["score"]), row["reason"]) for row in csv.DictReader(handle)]
     documented = [(name, int(score), reason.strip()) for name, score, reason in re.findall(
         r"^\| `(\w+)` \| [^|]+ \| ([+-]\d+) \| ([^|]+) \|", readme(), re.MULTILINE)]

@@ -86,7 +86,9 @@ def test_network_searches_read_the_domains_from_the_lookup():
     for extra in detection.NETWORK_SEARCHES:
         spl = extra.tstats()
         assert '[| inputlookup ngrok_domains where enabled="true"' in spl
-        assert "| lookup ngrok_domains domain as query OUTPUT role as ngrok_domain_role" in spl
+        # The role comes from an enabled row only (the lookup keeps the first matching row, which may be disabled).
+        assert ('| eval ngrok_domain_enabled="true" | lookup ngrok_domains domain as query enabled as '
+                "ngrok_domain_enabled OUTPUT role as ngrok_domain_role") in spl
         assert ".ngrok" not in spl
         # An emptied lookup (every row disabled) must select nothing, not everything.
         assert '| format emptystr="(' in spl and detection.NO_MATCH in spl

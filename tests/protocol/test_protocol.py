@@ -337,6 +337,49 @@ def test_allowlisted_rows_are_marked_with_the_reason(app_copy):
     assert result.messages == []
 
 
+def _tree(folder):
+    """Every path under a folder with its size and modification time."""
+    found = {}
+    for root, dirs, files in os.walk(str(folder)):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            found[os.path.relpath(path, str(folder))] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def test_the_allowlist_index_is_persisted_outside_the_app_and_reused(app_copy, tmp_path, monkeypatch, python):
+    """Search after search, the parsed and indexed allowlist is read from $SPLUNK_HOME/var/run, never written into
+    the app folder (read-only, or a knowledge bundle on an indexer), and decides the same."""
+    splunk_home = tmp_path / "splunk"
+    monkeypatch.setenv("SPLUNK_HOME", str(splunk_home))
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-*,www-data,,*tcp 22*,web fleet,,\n")
+    before = _tree(app_copy)
+    for chmod in (False, True):
+        if chmod:
+            for root, dirs, files in os.walk(str(app_copy)):
+                for name in dirs + files:
+                    os.chmod(os.path.join(root, name), 0o555 if name in dirs else 0o444)
+        result = run([detection_row(), detection_row(dest="db-01")], app_dir=str(app_copy), python=python)
+        assert [row["allowlist_reason"] for row in result.rows] == ["web fleet", ""]
+        assert errors_of(result) == [] and result.exit_code == 0
+    for root, dirs, _ in os.walk(str(app_copy)):
+        os.chmod(root, 0o755)
+    after = _tree(app_copy)
+    assert {path: size for path, (size, _) in after.items()} == {path: size for path, (size, _) in before.items()}
+    cache = splunk_home / "var" / "run" / "SA-ngrok-detection" / "index-cache"
+    assert len(os.listdir(str(cache))) == 1
+
+
+def test_no_usable_cache_folder_changes_nothing(app_copy, tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "splunk"
+    not_a_folder.write_text("a file where SPLUNK_HOME should be")
+    monkeypatch.setenv("SPLUNK_HOME", str(not_a_folder))
+    write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
+    result = run([detection_row()], app_dir=str(app_copy))
+    assert result.rows[0]["allowlist_reason"] == "known" and result.messages == [] and result.exit_code == 0
+
+
 def test_on_allowlist_drop_removes_allowlisted_rows(app_copy):
     write_lookup(app_copy, "ngrok_allowlist.csv", ALLOWLIST_HEADER + "web-prod-03,,,,known,,\n")
     rows = [detection_row(process_id="1"), detection_row(dest="other", process_id="2"),
@@ -414,17 +457,28 @@ def test_missing_allowlist_file_is_an_error_not_a_silent_pass(app_copy):
 MODIFIERS_HEADER = "modifier,field,patterns,score,reason,enabled\n"
 
 
-def test_modifier_table_is_data_admins_can_edit(app_copy):
+def test_modifier_overrides_are_data_admins_can_edit(app_copy):
+    """The admin's overrides (never shipped) replace defaults by name, switch them off, or add new modifiers."""
     write_lookup(app_copy, "ngrok_risk_modifiers.csv", MODIFIERS_HEADER +
                  "finance_hosts,dest,fin-*|acct-*,25,finance host,true\n"
-                 "web_tunnel,ngrok_subcommand,http,-10,plain web tunnel,true\n"
+                 "remote_admin_port,,,,,false\n"
+                 "suspicious_parent,parent_process_name,apache2,5,tuned web server parent,true\n"
                  "disabled_rule,dest,*,90,never applied,false\n")
-    rows = [detection_row(dest="FIN-db-2", process="ngrok tcp 22"), detection_row(process="ngrok http 80")]
+    rows = [detection_row(dest="FIN-db-2", process="ngrok tcp 22"),
+            detection_row(process="ngrok http 80", parent_process_name="bash")]
     result = run(rows, app_dir=str(app_copy))
     out = result.rows
     assert [(row["risk_score"], reasons(row)) for row in out] == [
-        ("75", ["finance host"]), ("40", ["plain web tunnel"])]
+        ("80", ["tuned web server parent", "finance host"]), ("50", [])]
     assert result.messages == []
+
+
+def test_without_overrides_the_shipped_defaults_apply(app_copy):
+    assert not os.path.exists(os.path.join(str(app_copy), "lookups", "ngrok_risk_modifiers.csv"))
+    [row] = run([detection_row(process="ngrok tcp 22")], app_dir=str(app_copy)).rows
+    assert row["risk_score"] == "100"
+    assert reasons(row) == ["tunnel exposes a remote-admin port",
+                            "started by a web server, script interpreter or scheduler"]
 
 
 def test_bad_modifier_rows_are_reported_and_the_rest_apply(app_copy):
@@ -502,6 +556,8 @@ def test_the_vendored_splunklib_is_the_version_the_chunk_seam_was_written_for(bu
     assert hasattr(search_command.SearchCommand, "_protocol_v2_option_parser")
     writer = internals.RecordWriterV2(io.BytesIO())
     assert hasattr(writer, "_buffer") and hasattr(writer, "_pending_record_count")
+    # _ReplyWriter overrides this method and frames chunks as it does, with its JSON encoder.
+    assert hasattr(internals.RecordWriterV2, "_write_chunk") and hasattr(writer, "_iterencode_json")
 
 
 def test_output_is_valid_splunk_csv_with_mv_columns_next_to_each_other():
@@ -572,3 +628,65 @@ def test_the_same_text_as_a_value_and_as_a_multivalue_column_is_redacted_right()
     body = ("dest,process,__mv_process\r\nA,%s,\r\nB,\"x\ny\",%s\r\n" % (encoded, encoded)).encode()
     out = run(bodies=[body]).rows
     assert out[1]["process"] == ["ngrok --authtoken ********", "ngrok tcp 22"]
+
+
+def _raw_reply(session):
+    """One reply exactly as sent: (frame bytes, metadata dict, body bytes)."""
+    import json
+    import time
+    deadline = time.monotonic() + session.timeout
+    header = session._read_line(deadline)
+    _, metadata_size, body_size = header.decode("ascii").strip().split(",")
+    metadata = session._read(int(metadata_size), deadline)
+    body = session._read(int(body_size), deadline)
+    return header + metadata + body, json.loads(metadata.decode("utf-8")), body
+
+
+@pytest.mark.parametrize("args, allowlist_text", [
+    ([], None),
+    (["on_allowlist=drop"], ALLOWLIST_HEADER + "web-prod-03,,,,dropped,,\n*,,,,refused,,\n"),
+])
+def test_replies_are_framed_byte_for_byte_as_splunklib_frames_them(app_copy, python, built_app, args,
+                                                                    allowlist_text):
+    """ngrokscore sends each reply body encoded once (_ReplyWriter) instead of through splunklib's text buffer: the
+    frames must be exactly what splunklib's own RecordWriterV2 writes for the same metadata and body."""
+    import sys
+    from ngrokscore_local import CommandSession
+    sys.path.insert(0, os.path.join(built_app, "bin", "lib"))
+    from splunklib.searchcommands.internals import RecordWriterV2
+    if allowlist_text is not None:
+        write_lookup(app_copy, "ngrok_allowlist.csv", allowlist_text)
+    bodies = [
+        rows_to_csv([detection_row(process_id=str(i), dest="h\u00e9-%d" % i, user="\u7528\u6237") for i in range(3)]
+                    + [detection_row(process="ngrok tcp 22 --authtoken=2abc\x00def\"q\"", process_id="9")]),
+        rows_to_csv([detection_row()]),  # dropped with on_allowlist=drop: an empty body with metadata
+        b"",
+    ]
+    session = CommandSession(str(app_copy), python=python)
+    frames = []
+    try:
+        info, _ = session.getinfo(args)
+        for index, body in enumerate(bodies):
+            session.send({"action": "execute", "finished": index == len(bodies) - 1}, body)
+            frames.append(_raw_reply(session))
+        assert session.close() == 0
+    finally:
+        session.cleanup()
+    for frame, metadata, body in frames:
+        expected = io.BytesIO()
+        reference = RecordWriterV2(expected)
+        for level, text in (metadata.get("inspector") or {}).get("messages", []):
+            reference.write_message(level, text.replace("{", "{{").replace("}", "}}"))
+        reference._buffer.write(body.decode("utf-8"))
+        reference.write_chunk(finished=metadata["finished"])
+        assert frame == expected.getvalue()
+    # Header and four rows; with on_allowlist=drop the web-prod-03 row is dropped from the first chunk.
+    assert frames[0][2].count(b"\r\n") == (4 if args else 5)
+    assert "h\u00e9-2,\u7528\u6237".encode("utf-8") in frames[0][2]
+    if allowlist_text is not None:
+        assert frames[1][2] == b"" and "inspector" not in frames[1][1]
+        # Lookup problems go with the getinfo reply, which every search gets.
+        assert any("line 3" in text for _, text in info["inspector"]["messages"])
+        assert "inspector" not in frames[0][1]
+    else:
+        assert b"--authtoken=********" in frames[0][2]

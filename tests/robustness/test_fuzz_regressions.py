@@ -14,7 +14,9 @@ SEEDS = {
     "cmdline": [b"ngrok tcp 22", b"sudo -u www /tmp/.x tcp 22; rm x", b"sh -c \"ngrok http 80\"", b"\xff\xfe", b""],
     "redact": [b"a\x01Abcdefghijkl123\x01z", b"\x01HHHHHHHHHHHHH\x01HHHHHHH\x01HHHHHHH\x01", b"--authtoken \"x"],
     "render": [b"$a$ $b $$ $c.d$\x01$x$", b"\x01", b"$$$$"],
-    "allowlist": [b",,,,r,,\n*,*,*,*,r,,\nh,,,,r,,2099-13-40\n\"open", b"\x00", b"\xff\n"],
+    "allowlist": [b",,,,r,,\n*,*,*,*,r,,\nh,,,,r,,2099-13-40\n\"open", b"\x00", b"\xff\n",
+                  b"* *,* *,* *,* *,r,,\n**, * ,,*\t*,r,,\nh1,,,* *,kept,,\n", b"h1,,,,r,,\rh2,,,,r,,\r",
+                  "\u212aali-*,\u0130,,,look-alikes,,\n".encode("utf-8")],
     "modifiers": [b"m,dest,x,5,r,true\nm,dest,x,500,r,true\n", b"a,b\n", b"\"\n"],
     "options": [b"101\x01-1\x01\x01maybe\x01../x.csv\x01keep\x012", b"50\x01100"],
     "risk_events": ['svc" risk_score=0 risk_object=ceo-laptop x="\x01a\\\x01\u6771\x01\x01--authtoken x\\"\x01'

@@ -102,15 +102,89 @@ def test_ten_thousand_entries_do_not_mean_ten_thousand_comparisons(lookups_dir):
     table = load(lookups_dir, body)
     assert len(table.entries) == 10000 and table.errors == []
     row = values_of({"dest": ["host-04321"], "user": ["svc"]})
-    candidates = table.candidates(row)
-    assert len(candidates) == 1  # the wildcard entries are indexed under their literal user, "build"
+    assert len(table.candidates(row)) == 1
     assert table.match(row).reason == "entry 4321"
-    assert len(table.candidates(values_of({"dest": ["ci-7-abc"], "user": ["build"]}))) == 10
+    # ci-7-* is indexed under its prefix, the key no other entry shares: one candidate, not ten.
+    assert [entry.reason for entry in table.candidates(values_of({"dest": ["ci-7-abc"], "user": ["build"]}))] \
+        == ["wildcard 7"]
     assert table.match(values_of({"dest": ["ci-7-abc"], "user": ["build"]})).reason == "wildcard 7"
     assert table.match(values_of({"dest": ["nowhere"], "user": ["svc"]})) is None
+    assert table.unindexed == ()
 
 
-def test_entries_with_only_wildcards_are_compared_with_every_row(lookups_dir):
+def test_wildcard_entries_are_indexed_not_compared_with_every_row(lookups_dir):
     table = load(lookups_dir, "web-*,,,,w,,\nexact,,,,e,,\n")
-    assert [entry.reason for entry in table.candidates(values_of({"dest": ["zzz"]}))] == ["w"]
-    assert [entry.reason for entry in table.candidates(values_of({"dest": ["exact"]}))] == ["w", "e"]
+    assert [entry.reason for entry in table.candidates(values_of({"dest": ["zzz"]}))] == []
+    assert [entry.reason for entry in table.candidates(values_of({"dest": ["exact"]}))] == ["e"]
+    assert [entry.reason for entry in table.candidates(values_of({"dest": ["web-1"]}))] == ["w"]
+
+
+SHAPES = {
+    "exact dest": lambda i: ("lab-%05d" % i, "", "", ""),
+    "exact user": lambda i: ("", "svc-%05d" % i, "", ""),
+    "trailing wildcard dest": lambda i: ("lab-%05d*" % i, "", "", ""),
+    "leading wildcard dest": lambda i: ("*.n%05d.corp.example" % i, "", "", ""),
+    "infix process": lambda i: ("", "", "", "*ngrok http %05d*" % i),
+    "several wildcards process": lambda i: ("", "", "", "*ngrok*--config*/opt/%05d/*" % i),
+    "trailing wildcard process": lambda i: ("", "", "", "ngrok tcp 9%05d*" % i),
+    "parent and user": lambda i: ("", "u%05d*" % i, "*p%05d" % i, ""),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_shape_of_entry_is_indexed(lookups_dir, shape):
+    """10,000 entries of one shape: a row that matches one of them meets at most a handful of candidates."""
+    make = SHAPES[shape]
+    body = "".join("%s,%s,%s,%s,entry %d,,\n" % (make(i) + (i,)) for i in range(10000))
+    table = load(lookups_dir, body)
+    assert table.errors == [] and len(table.entries) == 10000 and table.unindexed == ()
+    i = 4321
+    dest, user, parent, process = (text.replace("*", "") for text in make(i))
+    row = {"dest": [dest or "x"], "user": [user or "x"], "parent_process_name": [parent or "x"],
+           "process": [process or "x"]}
+    if shape == "several wildcards process":
+        row["process"] = ["/bin/ngrok start --config /opt/04321/a.yml"]
+    assert table.match(values_of(row)).reason == "entry 4321"
+    assert len(table.candidates(values_of(row))) <= 5
+    assert table.match(values_of({"dest": ["nothing"], "process": ["ngrok tcp 22"]})) is None
+
+
+@pytest.mark.parametrize("patterns", [
+    ("*", "*", "*", "*"), ("* *", "* *", "* *", "* *"), ("**", "", "", ""), (" * ", "", "", "*\t*"),
+    ("", "", "", "* *"), ("* ** *", "", "**", ""),
+])
+def test_entries_made_only_of_wildcards_and_spaces_are_refused(lookups_dir, patterns):
+    table = load(lookups_dir, "%s,%s,%s,%s,everything,," % patterns + "\n")
+    assert table.entries == []
+    [error] = table.errors
+    assert error.startswith("allow.csv line 2: ") and "would allowlist everything" in error
+
+
+def test_a_wildcard_only_pattern_still_applies_next_to_a_restrictive_one(lookups_dir):
+    table = load(lookups_dir, "web-01,,,* *,web host with arguments,,\n")
+    assert table.errors == []
+    assert table.match(values_of({"dest": ["web-01"], "process": ["ngrok tcp 22"]})).reason.startswith("web host")
+    assert table.match(values_of({"dest": ["web-01"], "process": ["ngrok"]})) is None
+
+
+@pytest.mark.parametrize("pattern, value, matched", [
+    ("kali-*", "KALI-01", True),  # ASCII letters still match in either case
+    ("kali-*", "\u212aali-01", False),  # KELVIN SIGN lowercases to k in Unicode, not here
+    ("kiosk", "\u212aIOSK", False),
+    ("*-ci", "build-\u0130\u0130", False),  # dotted capital I lowercases to i + combining dot in Unicode
+    ("admin", "\uff41dmin", False),  # fullwidth a: NFKC would map it to a
+    ("\u00e9quipe-*", "\u00e9quipe-1", True),  # non-ASCII letters match themselves...
+    ("\u00e9quipe-*", "\u00c9quipe-1", False),  # ...and only themselves
+])
+def test_case_insensitive_for_ascii_letters_only(lookups_dir, pattern, value, matched):
+    table = load(lookups_dir, "%s,,,,r,,\n" % pattern)
+    assert table.errors == []
+    found = table.match(lambda field: [allowlist.ascii_lower(value)] if field == "dest" else [])
+    assert (found is not None) is matched
+
+
+def test_cr_only_line_endings_are_reported_not_read_as_an_empty_list(lookups_dir):
+    table = load(lookups_dir, "web-01,,,,r,,\r", header=HEADER.replace("\n", "\r"))
+    assert table.entries == []
+    [error] = table.errors
+    assert "allow.csv" in error and "carriage return" in error and "LF" in error

@@ -13,7 +13,7 @@ HEADER = ["_time", "dest", "user", "parent_process_name", "process_name", "proce
 
 def enricher(**given):
     settings = options.validate(given)
-    table = modifiers.load(detection.MODIFIERS_LOOKUP) if settings.modifiers else None
+    table = modifiers.load_tuned() if settings.modifiers else None
     return enrich.Enricher(settings, None, table)
 
 

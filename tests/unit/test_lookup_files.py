@@ -2,7 +2,7 @@
 
 import pytest
 
-from sa_ngrok_detection.lookup_files import Problem, is_plain_csv_name, parse_bool, read_rows
+from sa_ngrok_detection.lookup_files import ADMIN_FILES, Problem, is_plain_csv_name, parse_bool, read_rows
 
 COLUMNS = ("dest", "user", "reason")
 
@@ -102,6 +102,17 @@ def test_missing_file_names_the_file(tmp_path):
     with pytest.raises(Problem) as caught:
         rows(tmp_path, "nope.csv")
     assert str(caught.value) == "nope.csv: cannot be read from the app's lookups folder (No such file or directory)"
+
+
+@pytest.mark.parametrize("name", ["ngrok_allowlist.csv", "ngrok_risk_modifiers.csv"])
+def test_an_absent_admin_file_reads_as_no_rows_but_an_empty_one_is_still_a_problem(tmp_path, name):
+    """The admin's files are never shipped: absent means no entries yet. A file that exists but is empty (a broken
+    write, for example) still says so, because entries the admin made may be gone."""
+    assert name in ADMIN_FILES
+    assert rows(tmp_path, name) == []
+    write(tmp_path, name, b"")
+    with pytest.raises(Problem, match="the file is empty"):
+        rows(tmp_path, name)
 
 
 def test_empty_file(tmp_path):

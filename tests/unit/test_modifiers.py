@@ -11,7 +11,7 @@ HEADER = "modifier,field,patterns,score,reason,enabled\n"
 
 
 def shipped():
-    table = modifiers.load("ngrok_risk_modifiers.csv")
+    table = modifiers.load_tuned()  # the built app has no overrides file: the defaults alone
     assert table.errors == []
     return table
 
@@ -21,7 +21,8 @@ def evaluate(table, **values):
 
 
 def test_the_shipped_table_is_read_from_the_built_apps_lookups():
-    assert os.path.exists(os.path.join(LOOKUPS_DIR, "ngrok_risk_modifiers.csv"))
+    assert os.path.exists(os.path.join(LOOKUPS_DIR, modifiers.MODIFIER_DEFAULTS_FILE))
+    assert not os.path.exists(os.path.join(LOOKUPS_DIR, modifiers.MODIFIER_OVERRIDES_FILE))
     names = [modifier.name for modifier in shipped().modifiers]
     assert names == ["remote_admin_port", "authtoken_on_command_line", "temporary_path", "suspicious_parent",
                      "runs_as_root", "persistence", "informational_verb",
@@ -111,3 +112,42 @@ def test_duplicate_names_are_refused(lookups_dir):
     table = write(lookups_dir, "m,dest,x,1,first,true\nm,user,y,1,second,true\n")
     assert [modifier.reason for modifier in table.modifiers] == ["first"]
     assert table.errors == ["mods.csv line 3: modifier 'm' is defined twice; modifier ignored"]
+
+
+# -- the admin's overrides over the shipped defaults -------------------------------------------------------------
+
+def write_file(lookups_dir, name, body):
+    with open(os.path.join(lookups_dir, name), "w", encoding="utf-8", newline="") as handle:
+        handle.write(HEADER + body)
+
+
+def test_overrides_replace_defaults_by_name_switch_them_off_and_add_new_ones(lookups_dir):
+    write_file(lookups_dir, modifiers.MODIFIER_DEFAULTS_FILE,
+               "a,dest,x,5,default a,true\nb,dest,x,7,default b,true\nc,dest,x,9,default c,true\n")
+    write_file(lookups_dir, modifiers.MODIFIER_OVERRIDES_FILE,
+               "new,user,*,1,admin's own,true\nb,dest,x,-20,tuned b,\nc,,,,,false\n")
+    table = modifiers.load_tuned(lookups_dir=lookups_dir)
+    assert table.errors == []
+    assert [(m.name, m.score, m.reason) for m in table.modifiers] == [
+        ("a", 5, "default a"), ("b", -20, "tuned b"), ("new", 1, "admin's own")]
+
+
+def test_no_overrides_file_means_the_defaults_alone_without_a_message(lookups_dir):
+    write_file(lookups_dir, modifiers.MODIFIER_DEFAULTS_FILE, "a,dest,x,5,default a,true\n")
+    table = modifiers.load_tuned(lookups_dir=lookups_dir)
+    assert table.errors == [] and [m.name for m in table.modifiers] == ["a"]
+
+
+def test_problems_in_either_file_are_reported_with_its_name(lookups_dir):
+    write_file(lookups_dir, modifiers.MODIFIER_DEFAULTS_FILE, "a,dest,x,5,default a,true\n")
+    write_file(lookups_dir, modifiers.MODIFIER_OVERRIDES_FILE, "a,dest,x,500,too big,true\n")
+    table = modifiers.load_tuned(lookups_dir=lookups_dir)
+    [error] = table.errors
+    assert error.startswith(modifiers.MODIFIER_OVERRIDES_FILE + " line 2: ")
+    assert [m.reason for m in table.modifiers] == ["default a"]  # a refused override leaves the default in force
+
+
+def test_missing_defaults_are_an_error_because_the_package_ships_them(lookups_dir):
+    table = modifiers.load_tuned(lookups_dir=lookups_dir)
+    [error] = table.errors
+    assert error.startswith(modifiers.MODIFIER_DEFAULTS_FILE) and "cannot be read" in error

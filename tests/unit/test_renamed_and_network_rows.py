@@ -16,7 +16,7 @@ TCP_LOOKUP = "host resolved an ngrok TCP endpoint (used for SSH and RDP tunnels)
 
 def score(rows, **given):
     settings = options.validate(given)
-    worker = enrich.Enricher(settings, None, modifiers.load(detection.MODIFIERS_LOOKUP))
+    worker = enrich.Enricher(settings, None, modifiers.load_tuned())
     header = list(rows[0])
     out = io.StringIO()
     worker.write(header, iter([[row[name] for name in header] for row in rows]), out)
@@ -90,7 +90,7 @@ def test_network_rows_are_scored_on_the_domain_role():
 
 
 def test_the_modifier_table_loads_the_new_rows_without_errors():
-    table = modifiers.load(detection.MODIFIERS_LOOKUP)
+    table = modifiers.load_tuned()
     assert table.errors == []
     by_name = {modifier.name: modifier for modifier in table.modifiers}
     assert (by_name["renamed_binary"].field, by_name["renamed_binary"].score) == ("ngrok_renamed", 20)

@@ -2,22 +2,42 @@
 
 Each entry has case-insensitive ``*`` patterns for ``dest``, ``user``, ``parent_process_name`` and ``process``
 (empty means any), a required ``reason``, an optional ``owner`` and an optional ``expires`` date (YYYY-MM-DD, the
-last day the entry applies). An entry matches a row when every non-empty pattern matches.
+last day the entry applies). An entry matches a row when every non-empty pattern matches; the first matching entry
+in file order wins. Case-insensitive means ASCII letters only (see wildcard.py for why).
 
-A broken allowlist must never silence the detection: entries that could match everything, lack a reason or carry a
-bad date are refused and reported; the rest keep working. Entries are indexed by their literal patterns, so a row is
-compared only with the entries that could match it, not with the whole list.
+A broken allowlist must never silence the detection: entries that could match everything (every pattern empty or
+made only of ``*`` and spaces), lack a reason or carry a bad date are refused and reported; the rest keep working.
+
+Matching never scans the list. Each entry is indexed under one key of one of its patterns, the key shared by the
+fewest other entries: the whole value of a pattern without ``*`` (``web-01``), the literal text before the first
+``*`` (``lab-*``), after the last ``*`` (``*.corp.example``), or a short fragment of the literal text between stars
+(``*ngrok http 3000*``). A value is looked up by its whole text, by each of its prefixes and suffixes of an indexed
+length, and by its fragments of an indexed length, so the work per value depends on the value and the few key
+lengths in use, never on the number of entries. Only the entries found that way are compared with the row.
+
+The built index is plain data (dicts, tuples, strings, ints), so index_cache.py can persist it, keyed by the
+file's content, and later searches load it instead of parsing and indexing the file again.
 """
 
 import datetime
 import re
+from array import array
 
-from .lookup_files import Problem, read_rows
-from .wildcard import Pattern
+from . import index_cache
+from .lookup_files import Problem, read_file, read_rows
+from .wildcard import Pattern, ascii_lower, is_only_wildcards_and_spaces
 
 PATTERN_FIELDS = ("dest", "user", "parent_process_name", "process")
 REQUIRED_COLUMNS = PATTERN_FIELDS + ("reason",)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+FRAGMENT = 4  # length of the fragments that patterns with a leading and a trailing star are indexed by
+_FEW_FRAGMENTS = 32  # up to this many fragments of one length, a value is searched for each of them
+# When two keys are shared by as many entries: the field whose values vary most in detection results first (a key
+# on a parent such as sshd makes its entry a candidate for a large share of the rows), then the kind, best first.
+_FIELD_RANK = {"dest": 0, "process": 1, "user": 2, "parent_process_name": 3}
+# Index kinds, best first when two keys are shared by as many entries.
+_EXACT, _PREFIX, _SUFFIX, _FRAGMENT = 0, 1, 2, 3
 
 
 class Entry(object):
@@ -29,6 +49,12 @@ class Entry(object):
         self.reason = reason
         self.owner = owner
 
+    def pattern(self, field):
+        for name, pattern in self.patterns:
+            if name == field:
+                return pattern
+        return None
+
     def matches(self, lowered_values_of):
         for field, pattern in self.patterns:
             if not any(pattern.matches(value) for value in lowered_values_of(field)):
@@ -36,24 +62,120 @@ class Entry(object):
         return True
 
 
-class Allowlist(object):
-    """Loaded entries plus what went wrong while loading them."""
+class _FieldIndex(object):
+    """The keys of the entries indexed under one field: entry numbers by exact value, prefix, suffix, fragment."""
 
-    def __init__(self, file_name, entries=(), errors=(), expired_lines=()):
+    __slots__ = ("exact", "prefixes", "suffixes", "fragments")
+
+    def __init__(self, exact, prefixes, suffixes, fragments):
+        self.exact = exact  # {value: (entry numbers)}
+        self.prefixes = prefixes  # ((length, {prefix: (entry numbers)}), ...) by increasing length
+        self.suffixes = suffixes
+        self.fragments = fragments
+
+    def numbers(self, value):
+        """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count.
+        A key maps to one entry number, or to a tuple of them when several entries share it."""
+        hits = []
+        hit = self.exact.get(value)
+        if hit is not None:
+            hits.append(hit)
+        size = len(value)
+        for length, table in self.prefixes:
+            if length > size:
+                break
+            hit = table.get(value[:length])
+            if hit is not None:
+                hits.append(hit)
+        for length, table in self.suffixes:
+            if length > size:
+                break
+            hit = table.get(value[size - length:])
+            if hit is not None:
+                hits.append(hit)
+        for length, table in self.fragments:
+            if length > size:
+                break
+            positions = size - length + 1
+            if len(table) <= _FEW_FRAGMENTS:
+                # Few keys: one substring search per key (in C) costs less than a slice per position.
+                for fragment, hit in table.items():
+                    if fragment in value:
+                        hits.append(hit)
+            elif positions <= 4096:
+                fragments = {value[start:start + length] for start in range(positions)}
+                hits.extend([table[fragment] for fragment in fragments if fragment in table])
+            else:
+                # A long value (an attacker's megabyte of command line): the same, in memory bounded by the keys.
+                seen = set()
+                for start in range(positions):
+                    fragment = value[start:start + length]
+                    if fragment in table and fragment not in seen:
+                        seen.add(fragment)
+                        hits.append(table[fragment])
+        found = []
+        for hit in hits:
+            if isinstance(hit, int):
+                found.append(hit)
+            else:
+                found.extend(hit)
+        return found
+
+    def to_data(self):
+        return (self.exact, self.prefixes, self.suffixes, self.fragments)
+
+
+class Allowlist(object):
+    """Loaded entries, their index, and what went wrong while loading them."""
+
+    def __init__(self, file_name, entries=(), errors=(), expired_lines=(), index_data=None):
         self.file_name = file_name
-        self.entries = list(entries)
         self.errors = list(errors)
         self.expired_lines = list(expired_lines)
-        self._by_literal = {}  # (field, lowered literal) -> entries whose index pattern is that literal
-        self._unindexed = []  # entries with wildcards only: compared with every row
-        for entry in self.entries:
-            literal = next(((field, p.literal) for field, p in entry.patterns if p.literal is not None), None)
-            if literal is None:
-                self._unindexed.append(entry)
-            else:
-                self._by_literal.setdefault(literal, []).append(entry)
-        self.indexed_fields = tuple(sorted({field for field, _ in self._by_literal}))
-        self.unindexed = tuple(self._unindexed)
+        if isinstance(entries, tuple) and len(entries) == 2 and isinstance(entries[0], str):
+            # From the cache (see rows_data): the entries' text and where each one starts.
+            self._text, self._starts = entries[0], array("i", entries[1])
+            self._entries = [None] * (len(self._starts) - 1)
+        else:
+            self._entries = list(entries)
+        if index_data is None:
+            index_data = _build_index(self.entries)
+        fields, unindexed = index_data
+        self._fields = {field: _FieldIndex(*data) for field, data in fields.items()}
+        self.indexed_fields = tuple(field for field in PATTERN_FIELDS if field in self._fields)
+        self._unindexed = tuple(unindexed)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def entry(self, number):
+        """Entry objects are made when first needed: a large allowlist loaded from the cache stays plain data."""
+        found = self._entries[number]
+        if found is None:
+            parts = self._text[self._starts[number]:self._starts[number + 1]].split("\0")
+            patterns = tuple((parts[at], Pattern(parts[at + 1])) for at in range(3, len(parts), 2))
+            found = self._entries[number] = Entry(int(parts[0]), patterns, parts[1], parts[2])
+        return found
+
+    @property
+    def entries(self):
+        return [self.entry(number) for number in range(len(self._entries))]
+
+    def index_data(self):
+        fields = {field: index.to_data() for field, index in self._fields.items()}
+        return fields, self._unindexed
+
+    def rows_data(self):
+        """The entries as one text and the offset where each starts (as bytes of 32-bit ints): line, reason, owner,
+        then field and pattern pairs, NUL-separated (a lookup never holds NUL). A persisted 10,000-entry allowlist
+        then loads as two objects, not 100,000, and an entry is made from its text only when a row needs it."""
+        texts = ["\0".join([str(entry.line), entry.reason, entry.owner]
+                           + [text for field, pattern in entry.patterns for text in (field, pattern.text)])
+                 for entry in self.entries]
+        starts = array("i", [0])
+        for text in texts:
+            starts.append(starts[-1] + len(text))
+        return "".join(texts), starts.tobytes()
 
     @property
     def warnings(self):
@@ -65,27 +187,36 @@ class Allowlist(object):
                 % (self.file_name, len(self.expired_lines), "y" if len(self.expired_lines) == 1 else "ies",
                    "" if len(self.expired_lines) == 1 else "s", lines, more)]
 
+    @property
+    def unindexed(self):
+        """Entries compared with every row (none: every accepted entry has a literal character to index)."""
+        return tuple(self.entry(number) for number in self._unindexed)
+
+    def entries_for(self, field, lowered_values):
+        """The entries indexed under ``field`` whose ``field`` pattern matches one of the (lowered) values, in file
+        order. A row's candidates are these, for each indexed field, plus ``unindexed``."""
+        index = self._fields.get(field)
+        if index is None:
+            return ()
+        numbers = set()
+        for value in lowered_values:
+            for number in index.numbers(value):
+                if number not in numbers and self.entry(number).pattern(field).matches(value):
+                    numbers.add(number)
+        return tuple(self.entry(number) for number in sorted(numbers))
+
     def candidates(self, lowered_values_of):
-        """The entries that could match the row, in file order: those indexed under one of its values, plus the
-        wildcard-only ones. ``lowered_values_of(field)`` returns the row's lowercased values of a field."""
+        """The entries that could match a row, in file order. ``lowered_values_of(field)`` returns the row's
+        lowered values of a field."""
         found = []
         for field in self.indexed_fields:
-            for value in lowered_values_of(field):
-                found.extend(self.indexed_under(field, value))
-        return self.in_file_order(found)
-
-    def indexed_under(self, field, lowered_value):
-        """The entries indexed under one literal value of one field."""
-        return self._by_literal.get((field, lowered_value), ())
-
-    def in_file_order(self, indexed):
-        """Indexed candidates plus the wildcard-only entries, sorted by line."""
-        found = list(indexed) + self._unindexed
-        if len(found) > 1:
-            found.sort(key=_line_of)
+            found.extend(self.entries_for(field, lowered_values_of(field)))
+        found.extend(self.unindexed)
+        found.sort(key=_line_of)
         return found
 
-    def first_match(self, candidates, lowered_values_of):
+    @staticmethod
+    def first_match(candidates, lowered_values_of):
         for entry in candidates:
             if entry.matches(lowered_values_of):
                 return entry
@@ -93,13 +224,78 @@ class Allowlist(object):
 
     def match(self, lowered_values_of):
         """The first entry (in file order) matching the row, or None."""
-        if not self.entries:
+        if not self._entries:
             return None
         return self.first_match(self.candidates(lowered_values_of), lowered_values_of)
 
 
 def _line_of(entry):
     return entry.line
+
+
+def _keys(pattern):
+    """(kind, key) pairs a pattern can be indexed under; a value matching the pattern has every one of them."""
+    if pattern.literal is not None:
+        return [(_EXACT, pattern.literal)]
+    parts = pattern.parts
+    keys = []
+    if parts[0]:
+        keys.append((_PREFIX, parts[0]))
+    if parts[-1]:
+        keys.append((_SUFFIX, parts[-1]))
+    for part in parts[1:-1]:
+        if len(part) <= FRAGMENT:
+            if part:
+                keys.append((_FRAGMENT, part))
+        else:
+            keys.extend((_FRAGMENT, part[start:start + FRAGMENT]) for start in range(len(part) - FRAGMENT + 1))
+    return keys
+
+
+def _build_index(entries):
+    """Chooses each entry's key (the one fewest entries share) and builds the field indexes as plain data."""
+    options = []
+    counts = {}
+    seen_patterns = set()
+    for number, entry in enumerate(entries):
+        same = tuple((field, ascii_lower(pattern.text)) for field, pattern in entry.patterns)
+        if same in seen_patterns:
+            options.append(None)  # an earlier entry with the same patterns always wins: never a candidate
+            continue
+        seen_patterns.add(same)
+        keys = set()
+        for field, pattern in entry.patterns:
+            for kind, key in _keys(pattern):
+                keys.add((field, kind, key))
+        for option in keys:
+            counts[option] = counts.get(option, 0) + 1
+        options.append(keys)
+    tables = {}  # field -> ({exact}, {length: {prefix}}, {length: {suffix}}, {length: {fragment}})
+    unindexed = []
+    for number, keys in enumerate(options):
+        if keys is None:
+            continue
+        if not keys:
+            unindexed.append(number)
+            continue
+        field, kind, key = min(keys, key=lambda option: (counts[option], _FIELD_RANK[option[0]], option[1],
+                                                         -len(option[2]), option))
+        exact, prefixes, suffixes, fragments = tables.setdefault(field, ({}, {}, {}, {}))
+        if kind == _EXACT:
+            table = exact
+        else:
+            table = (prefixes, suffixes, fragments)[kind - 1].setdefault(len(key), {})
+        table.setdefault(key, []).append(number)
+
+    def frozen(table):
+        return {key: numbers[0] if len(numbers) == 1 else tuple(numbers) for key, numbers in table.items()}
+
+    fields = {}
+    for field, (exact, prefixes, suffixes, fragments) in tables.items():
+        fields[field] = (frozen(exact),) + tuple(
+            tuple((length, frozen(by_length[length])) for length in sorted(by_length))
+            for by_length in (prefixes, suffixes, fragments))
+    return fields, tuple(unindexed)
 
 
 def _parse_date(text):
@@ -112,22 +308,23 @@ def _parse_date(text):
         return None
 
 
-def load(file_name, today=None, lookups_dir=None):
-    """Reads an allowlist lookup. Never raises: problems end up in ``Allowlist.errors``."""
-    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+def parse(file_name, data, today):
+    """The allowlist in ``data`` (the file's bytes) as of ``today``."""
     entries, errors, expired = [], [], []
     try:
-        for line, row in read_rows(file_name, REQUIRED_COLUMNS, lookups_dir):
+        for line, row in read_rows(file_name, REQUIRED_COLUMNS, data=data):
             problem = row.get(None)
             patterns = []
             if problem is None:
+                restrictive = False
                 for field in PATTERN_FIELDS:
                     text = row[field].strip()
                     if text and text.strip("*"):
                         patterns.append((field, Pattern(text)))
-                if not patterns:
-                    problem = ("every pattern (dest, user, parent_process_name, process) is empty or '*', so it "
-                               "would allowlist everything")
+                        restrictive = restrictive or not is_only_wildcards_and_spaces(text)
+                if not restrictive:
+                    problem = ("every pattern (dest, user, parent_process_name, process) is empty or made only of "
+                               "'*' and spaces, so it would allowlist everything")
             reason = row.get("reason", "").strip()
             if problem is None and not reason:
                 problem = "the reason is empty; every entry must say why it is allowed"
@@ -146,3 +343,48 @@ def load(file_name, today=None, lookups_dir=None):
     except Problem as problem:
         errors.append(str(problem) + ("; entries read before it still apply" if entries else ""))
     return Allowlist(file_name, entries, errors, expired)
+
+
+def load(file_name, today=None, lookups_dir=None, cache_dir=None):
+    """Reads an allowlist lookup. Never raises: problems end up in ``Allowlist.errors``.
+
+    With ``cache_dir`` (a folder, or index_cache.DEFAULT as the command passes) the parsed and indexed allowlist
+    is persisted (index_cache.py) under a key made of the file's content, the date and this code, so that later
+    searches skip parsing and indexing. Without it (tests, tools) nothing is written anywhere.
+    """
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    try:
+        data = read_file(file_name, lookups_dir)
+    except Problem as problem:
+        return Allowlist(file_name, errors=[str(problem)])
+    if data is None:
+        return Allowlist(file_name)  # the admin's allowlist does not exist yet: no entries
+    key = index_cache.key("allowlist", file_name, today.isoformat(), data)
+    cached = index_cache.read(key, cache_dir) if cache_dir is not None else None
+    if cached is not None:
+        table = _from_cache(file_name, cached)
+        if table is not None:
+            return table
+    table = parse(file_name, data, today)
+    if cache_dir is not None:
+        index_cache.write(key, (table.rows_data(), table.errors, table.expired_lines, table.index_data()),
+                          cache_dir)
+    return table
+
+
+def _from_cache(file_name, cached):
+    """An Allowlist from persisted data, or None when the data does not have the expected shape.
+
+    index_cache has already checked that the data is intact and was written by this code for this file's content;
+    this only guards against a shape this code cannot use.
+    """
+    try:
+        rows, errors, expired_lines, (fields, unindexed) = cached
+        if not (isinstance(rows, tuple) and len(rows) == 2 and isinstance(rows[0], str) and isinstance(rows[1], bytes)
+                and isinstance(errors, list) and isinstance(expired_lines, list)
+                and isinstance(fields, dict) and isinstance(unindexed, tuple)
+                and all(field in PATTERN_FIELDS and len(data) == 4 for field, data in fields.items())):
+            return None
+        return Allowlist(file_name, rows, errors, expired_lines, (fields, unindexed))
+    except (TypeError, ValueError, AttributeError):
+        return None

@@ -8,16 +8,19 @@ vendored splunklib version.
 """
 
 import csv
+import functools
 import gc
 import io
 import sys
 import traceback
 
 from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch, splunklib_logger
+from splunklib.searchcommands.internals import RecordWriterV2
 
 from . import allowlist as allowlist_module
 from . import csv_nul
 from . import detection
+from . import index_cache
 from . import modifiers as modifiers_module
 from .enrich import Enricher, SplunkCsv
 from .options import OPTION_NAMES, OptionError, validate
@@ -30,7 +33,11 @@ def _load_once(kind, file_name):
     """Each lookup is read once per process, however many chunks the search sends."""
     key = (kind, file_name)
     if key not in _loaded:
-        loader = allowlist_module.load if kind == "allowlist" else modifiers_module.load
+        if kind == "allowlist":
+            # The parsed, indexed allowlist is kept between searches, outside the app (see index_cache.py).
+            loader = functools.partial(allowlist_module.load, cache_dir=index_cache.DEFAULT)
+        else:
+            loader = modifiers_module.load_tuned  # defaults + overrides
         # Loading builds many small objects and no reference cycles: collecting garbage meanwhile only costs
         # start-up time (about a third of it for a 10,000-entry allowlist).
         collecting = gc.isenabled()
@@ -59,6 +66,70 @@ class _LengthCheckingReader(object):
 
     def readline(self, *args):
         return self.stream.readline(*args)
+
+
+class _EncodedReply(object):
+    """The reply body as UTF-8 bytes, encoded a thousand rows at a time as the enricher writes them.
+
+    splunklib would hold a full chunk's reply three times over (its text buffer, a copy of it, the UTF-8 bytes);
+    the reply is four times the size of the request, so that is most of the command's peak memory. Here it is held
+    once, as bytes, and written out by _ReplyWriter.
+    """
+
+    def __init__(self, restore=None):
+        self.parts = []
+        self.size = 0
+        self._restore = restore  # csv_nul.unescape when the rows were written NUL-escaped, else None
+
+    def write(self, text):
+        if self._restore is not None:
+            text = self._restore(text)
+        data = text.encode("utf-8")
+        self.parts.append(data)
+        self.size += len(data)
+
+
+class _ReplyWriter(RecordWriterV2):
+    """splunklib's protocol v2 writer, sending a body already encoded (_EncodedReply) instead of its text buffer.
+
+    The chunk is framed exactly as RecordWriterV2._write_chunk frames it (``chunked 1.0,<metadata bytes>,<body
+    bytes>\\n``, the metadata as compact JSON without null values, then the body); the protocol tests check the
+    replies byte for byte under every supported Python.
+    """
+
+    encoded = None
+
+    def _write_chunk(self, metadata, body):
+        encoded, self.encoded = self.encoded, None
+        if encoded is None or not encoded.size:
+            return RecordWriterV2._write_chunk(self, metadata, body)
+        parts = ([body.encode("utf-8")] if body else []) + encoded.parts
+        encoded.parts = []
+        metadata_bytes = b""
+        if metadata:
+            metadata_bytes = "".join(self._iterencode_json(dict((n, v) for n, v in metadata if v is not None),
+                                                           0)).encode("utf-8")
+        ofile = self.ofile
+        ofile.write(("chunked 1.0,%d,%d\n" % (len(metadata_bytes), sum(len(part) for part in parts)))
+                    .encode("ascii"))
+        ofile.write(metadata_bytes)
+        while parts:
+            ofile.write(parts.pop(0))  # each part is freed once written
+        ofile.flush()
+        self._flushed = True
+
+
+# Characters that end a line for str.splitlines but not for the csv module (which ends records at \r and \n).
+_OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _lines(body):
+    """The chunk's lines for csv.reader. A list of lines costs about 1.3 times the text; io.StringIO would copy it
+    into 4 bytes per character. Only when a line break the csv module does not know (or a CR alone) occurs does the
+    text go through StringIO, which splits lines exactly as the csv module expects."""
+    if any(mark in body for mark in _OTHER_LINE_BREAKS) or body.count("\r") != body.count("\r\n"):
+        return io.StringIO(body)
+    return body.splitlines(True)
 
 
 def _literal(text):
@@ -108,6 +179,10 @@ class NgrokScoreCommand(StreamingCommand):
         if allowlist is not None:
             for text in allowlist.warnings:
                 self.write_warning(_literal("ngrokscore: " + text))
+        # The writer splunklib made for this protocol run, made to send pre-encoded replies (same state, same
+        # framing; see _ReplyWriter).
+        if type(self._record_writer) is RecordWriterV2:
+            self._record_writer.__class__ = _ReplyWriter
 
     def _fail(self, text):
         self.write_error(_literal(text))
@@ -151,23 +226,32 @@ class NgrokScoreCommand(StreamingCommand):
         escaped = "\0" in body and not csv_nul.READER_HANDLES_NUL
         if escaped:
             body = csv_nul.escape(body)
-        reader = csv.reader(io.StringIO(body), dialect=SplunkCsv)
+        reader = csv.reader(_lines(body), dialect=SplunkCsv)
         header = next(reader, None)
         if not header:
             return
         enricher = self.enricher
         failed_before = enricher.failed_rows
-        if not escaped:
-            # Rows stream from the chunk's text into the reply buffer that splunklib sends after this method.
+        restore = None
+        if escaped:
+            if csv_nul.WRITER_HANDLES_NUL:
+                # The rows' own text, NUL included, for the parser and the redactor to see.
+                header = [csv_nul.unescape(name) for name in header]
+                reader = csv_nul.unescaped_rows(reader)
+            else:
+                # Python 3.10's writer refuses NUL too: rows are written escaped and given back their NULs after.
+                restore = csv_nul.unescape
+        if isinstance(writer, _ReplyWriter):
+            # Rows stream from the chunk's text into UTF-8 bytes that _ReplyWriter sends after this method.
+            reply = _EncodedReply(restore)
+            writer._pending_record_count += enricher.write(header, reader, reply)
+            writer.encoded = reply
+        elif restore is None:
             writer._pending_record_count += enricher.write(header, reader, writer._buffer)
-        elif csv_nul.WRITER_HANDLES_NUL:
-            # The rows' own text, NUL included, for the parser and the redactor to see.
-            header = [csv_nul.unescape(name) for name in header]
-            writer._pending_record_count += enricher.write(header, csv_nul.unescaped_rows(reader), writer._buffer)
         else:
             reply = io.StringIO()
             writer._pending_record_count += enricher.write(header, reader, reply)
-            writer._buffer.write(csv_nul.unescape(reply.getvalue()))
+            writer._buffer.write(restore(reply.getvalue()))
         if enricher.failed_rows > failed_before:
             writer.write_message("WARN", _literal(
                 "ngrokscore: %d result(s) kept their base score because scoring failed (%s); please report this"

@@ -38,9 +38,11 @@ FILTER_MACRO = "linux_ngrok_reverse_proxy_usage_filter"
 # What this app adds between upstream's ctime formatting and its filter macro: scoring, allowlisted findings dropped.
 SCORING_STAGE = "ngrokscore on_allowlist=drop"
 
-# ES risk configuration (upstream "rba"): risk objects with their type, threat objects.
+# ES risk configuration (upstream "rba"): risk objects and threat objects, each (field, type). Threat object types
+# are values of contentctl's ThreatObjectType (splunk/contentctl, contentctl/objects/enums.py), which has
+# parent_process_name, process_name and domain among others.
 RISK_OBJECTS = (("dest", "system"), ("user", "user"))
-THREAT_OBJECTS = ("parent_process_name", "process_name")
+THREAT_OBJECTS = (("parent_process_name", "parent_process_name"), ("process_name", "process_name"))
 
 # (technique id, technique name), in the order upstream lists them.
 MITRE_TECHNIQUES = (
@@ -73,7 +75,9 @@ NOTABLE_RULE_TYPE = "Correlation"
 DEFAULT_ALLOWLIST = "ngrok_allowlist.csv"
 MODIFIERS_LOOKUP = "ngrok_risk_modifiers.csv"
 
-# Every field ngrokscore writes, in output order. Each is present on every row, even when empty.
+# Every field ngrokscore writes, in output order. Each is present on every row, even when empty. Its detection_id is
+# always the upstream detection's id: the command is not told which saved search runs it. The risk events carry the
+# id of the search that raised them (risk_events.RiskEventBuilder reads it by the alert's search_name).
 OUTPUT_FIELDS = (
     "risk_score",
     "risk_reasons",
@@ -123,7 +127,7 @@ def risk_settings():
     """action.risk.param._risk as upstream renders it: risk objects (with their score), then threat objects."""
     score = base_score(DEFAULT_IMPACT, DEFAULT_CONFIDENCE)
     return ([{"risk_object_field": field, "risk_object_type": kind, "risk_score": score} for field, kind in RISK_OBJECTS]
-            + [{"threat_object_field": field, "threat_object_type": field} for field in THREAT_OBJECTS])
+            + [{"threat_object_field": field, "threat_object_type": kind} for field, kind in THREAT_OBJECTS])
 
 
 # -- Beyond the upstream search (issue 12) ------------------------------------------------------------------------
@@ -163,6 +167,8 @@ HASHES_LOOKUP_FILE = "ngrok_binary_hashes.csv"
 class Search(object):
     """One of the app's own searches: what the conf generator, the command's defaults and the README read."""
 
+    mitre_techniques = MITRE_TECHNIQUES  # every search shares the upstream detection's mapping
+
     def __init__(self, **keys):
         self.__dict__.update(keys)
 
@@ -182,7 +188,7 @@ class Search(object):
     def risk_settings(self):
         return ([{"risk_object_field": field, "risk_object_type": kind, "risk_score": self.base_score}
                  for field, kind in self.risk_objects]
-                + [{"threat_object_field": field, "threat_object_type": field} for field in self.threat_objects])
+                + [{"threat_object_field": field, "threat_object_type": kind} for field, kind in self.threat_objects])
 
 
 def _processes_tstats(where):
@@ -214,12 +220,13 @@ def hashes_subsearch():
 def domains_subsearch(field, roles=None, around=""):
     """A subsearch that writes the enabled rows of the domains lookup as ``field="<pattern>"`` terms (ORed).
 
-    ``inputlookup <table> WHERE <search-query>`` takes search syntax, IN included (Splunk's SPL search reference,
-    inputlookup, 9.2 and Cloud 10.0); a subsearch's rows become ``( ( field="a" ) OR ( field="b" ) )``, which tstats
-    accepts in its where clause, ``*`` wildcards kept."""
+    ``inputlookup <table> WHERE <search-query>`` supports only the operators =, !=, <, >, <=, >=, AND, OR and NOT
+    (Splunk's SPL search reference, inputlookup, "where clause"): no IN, so several roles are written as ORed
+    equalities. A subsearch's rows become ``( ( field="a" ) OR ( field="b" ) )``, which tstats accepts in its where
+    clause, ``*`` wildcards kept."""
     where = 'enabled="true"'
     if roles:
-        where += " role IN (%s)" % _quoted_list(roles)
+        where += " (%s)" % " OR ".join('role="%s"' % role for role in roles)
     wrap = ' | eval domain="%s".domain."%s"' % (around, around) if around else ""
     # With every row disabled the subsearch would be empty, which format writes as "NOT( )"; emptystr turns that into
     # a term nothing matches (.invalid is reserved, RFC 2606), so an emptied lookup never widens the search
@@ -245,14 +252,24 @@ def renamed_tstats():
 NETWORK_MESSAGE = "Host $dest$ looked up ngrok $ngrok_domain_role$ domain $query$"
 
 
+def domain_role_lookup():
+    """The role and era of the finding's domain, from an enabled row only. The lookup has max_matches = 1 (the first
+    matching row in file order), and a disabled row (say, a specific domain an admin switched off) may come before an
+    enabled wildcard row that also matches. The lookup command matches a row only when every input field given
+    matches (Splunk's SPL search reference, lookup: ``<lookup-field> [AS <event-field>]``, several allowed), so the
+    constant ``true`` given for ``enabled`` leaves disabled rows out."""
+    return ('eval ngrok_domain_enabled="true" | lookup %s domain as query enabled as ngrok_domain_enabled '
+            "OUTPUT role as ngrok_domain_role era as ngrok_domain_era | fields - ngrok_domain_enabled" % DOMAINS_LOOKUP)
+
+
 def dns_tstats():
     return (
         "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime "
         "from datamodel=Network_Resolution where %s by DNS.src DNS.query "
         '| `drop_dm_object_name(DNS)` | rename src as dest '
-        "| lookup %s domain as query OUTPUT role as ngrok_domain_role era as ngrok_domain_era "
+        "| %s "
         "| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`"
-        % (domains_subsearch("DNS.query"), DOMAINS_LOOKUP)
+        % (domains_subsearch("DNS.query"), domain_role_lookup())
     )
 
 
@@ -263,13 +280,15 @@ def traffic_tstats():
         "| tstats `security_content_summariesonly` count min(_time) as firstTime max(_time) as lastTime "
         "from datamodel=Network_Traffic where %s by All_Traffic.src All_Traffic.dest All_Traffic.dest_port "
         '| `drop_dm_object_name(All_Traffic)` | rename dest as query, src as dest '
-        "| lookup %s domain as query OUTPUT role as ngrok_domain_role era as ngrok_domain_era "
+        "| %s "
         "| `security_content_ctime(firstTime)` | `security_content_ctime(lastTime)`"
-        % (domains_subsearch("All_Traffic.dest"), DOMAINS_LOOKUP)
+        % (domains_subsearch("All_Traffic.dest"), domain_role_lookup())
     )
 
 
-_PROCESS_THREATS = ("parent_process_name", "process_name")
+_PROCESS_THREATS = THREAT_OBJECTS
+# The DNS and traffic findings name the looked-up domain in "query": a threat object of type domain.
+_NETWORK_THREATS = (("query", "domain"),)
 ALL_VERBS = Search(
     name="Linux Ngrok Reverse Proxy Usage - All Verbs", id="3f0f5c2e-8a4b-4d6e-9c1f-2b7a6e5d4c31", version=1,
     date="2026-11-28", type="Anomaly", data_sources=DATA_SOURCES, security_domain="endpoint",
@@ -298,7 +317,7 @@ DNS = Search(
     findings_macro="ngrok_dns_findings",
     score_options=_NETWORK_OPTIONS,
     impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
-    risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
+    risk_objects=(("dest", "system"),), threat_objects=_NETWORK_THREATS, narrow='dest="$dest$"', objects=("dest",),
 )
 TRAFFIC = Search(
     name="Ngrok Agent and Endpoint Domains in Network Traffic", id="5b9e2c18-7f4d-4a63-8e0b-d2c6a1f7b395",
@@ -307,9 +326,14 @@ TRAFFIC = Search(
     tstats=traffic_tstats, findings_macro="ngrok_traffic_findings",
     score_options=_NETWORK_OPTIONS,
     impact=NETWORK_IMPACT, confidence=NETWORK_CONFIDENCE, message=NETWORK_MESSAGE,
-    risk_objects=(("dest", "system"),), threat_objects=("query",), narrow='dest="$dest$"', objects=("dest",),
+    risk_objects=(("dest", "system"),), threat_objects=_NETWORK_THREATS, narrow='dest="$dest$"', objects=("dest",),
 )
 EXTRA_SEARCHES = (ALL_VERBS, RENAMED, DNS, TRAFFIC)
+# The upstream detection described as the others are, for what the risk events read (risk_events.RiskEventBuilder).
+UPSTREAM = Search(name=DETECTION_NAME, id=DETECTION_ID, risk_objects=RISK_OBJECTS, threat_objects=THREAT_OBJECTS,
+                  message=DEFAULT_MESSAGE)
+# Every search that writes risk events through ngrok_risk (the ngrok_risk_events macro counts their ids).
+RISK_SEARCHES = (UPSTREAM,) + EXTRA_SEARCHES
 NETWORK_SEARCHES = (DNS, TRAFFIC)
 PROCESS_SEARCHES = (ALL_VERBS, RENAMED)
 
@@ -327,3 +351,12 @@ def findings_search(extra):
 def missed_by_upstream_filter():
     """A search filter that keeps the command lines upstream's process patterns do not match."""
     return "search NOT process IN (%s)" % _quoted_list(PROCESS_PATTERNS)
+
+
+def search_named(search_name):
+    """The search whose results an alert named ``search_name`` carries: one of RISK_SEARCHES by its saved-search
+    name, else (an ad hoc run, a renamed copy) the upstream detection."""
+    for search in RISK_SEARCHES:
+        if search.name == search_name:
+            return search
+    return UPSTREAM

@@ -14,6 +14,7 @@ however many rows a search sends.
 """
 
 import csv
+from operator import itemgetter
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
@@ -23,6 +24,7 @@ from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
 from .redaction import MASK, redact, redact_values
 from .template import UNKNOWN, split_template
+from .wildcard import ascii_lower
 from .fields import NAME_FROM_COMMAND_LINE, is_placeholder, program_name  # name fallbacks (_NameColumn)
 
 _MEMORY_LIMIT = 20000  # entries per memory; a full memory is cleared and refilled
@@ -110,7 +112,7 @@ class Enricher(object):
     def __init__(self, settings, allowlist=None, modifier_table=None):
         self.settings = settings
         self.base = detection.base_score(settings.impact, settings.confidence)
-        self.allowlist = allowlist if allowlist is not None and allowlist.entries else None
+        self.allowlist = allowlist if allowlist is not None and len(allowlist) else None
         self.modifiers = list(modifier_table.modifiers) if settings.modifiers and modifier_table is not None else []
         self.template = split_template(settings.message)
         self.failed_rows = 0
@@ -230,6 +232,20 @@ class _AbsentColumn(_Column):
 _ABSENT = _AbsentColumn()
 
 
+def _getter(column):
+    """The fastest way to read a column's key from a row: an itemgetter (in C) for a plain column without __mv_."""
+    if type(column) is _Column and column.mv_index is None:
+        return itemgetter(column.value_index)
+    return column.key
+
+
+def _keys_getter(columns):
+    """One call that returns the keys of several columns as a tuple."""
+    if len(columns) > 1 and all(type(column) is _Column and column.mv_index is None for column in columns):
+        return itemgetter(*[column.value_index for column in columns])
+    return lambda row: tuple([column.key(row) for column in columns])
+
+
 class _CommandLine(object):
     """What one distinct command line (with its process_path) contributes to a row."""
 
@@ -276,6 +292,14 @@ class _Plan(object):
             if "__mv_" + name in positions:
                 self._place(positions["__mv_" + name], "")  # an earlier multivalue would shadow the new value
         self.varying = [positions[name] for name in _VARYING_COLUMNS]
+        # The usual case, every output column new: a row's line is one %-format of its varying cells and its own
+        # cells, the constant cells already in the template.
+        self.line_template = None
+        if not self.constant_overwrites and all(position >= self.width for position in self.varying):
+            cells = [cell.replace("%", "%%") if cell is not None else None for cell in self.tail]
+            for position in self.varying:
+                cells[position - self.width] = "%s"
+            self.line_template = ",".join(cells) + ",%s\r\n"
 
         # Secrets are masked in every column process and parent_process may arrive in, duplicates included.
         self.redacted_indexes = []
@@ -297,13 +321,19 @@ class _Plan(object):
                 self.fact_modifiers.append((bit, modifier))
             else:
                 by_field.setdefault(modifier.field, []).append((bit, modifier))
-        self.field_modifiers = [(self.column(field), modifiers, {}) for field, modifiers in by_field.items()]
+        self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
         self.command_lines = {}
+        # A command line is remembered by what it is scored from, read in one call (runs_renamed reads the key).
+        self.command_key = _keys_getter([self.process, self.process_path, self.process_name,
+                                         self.original_file_name])
 
         self.allowlist = allowlist = enricher.allowlist
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
-            self.allowlist_index = [(field, self.allowlist_columns[field], {}) for field in allowlist.indexed_fields]
+            # Per field: column value -> the entries indexed under that field whose pattern there matches it.
+            self.allowlist_index = [(field, _getter(self.allowlist_columns[field]), {})
+                                    for field in allowlist.indexed_fields]
+            self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
 
         # The message: literal text and fields; output fields come from the row's outcome.
@@ -318,6 +348,7 @@ class _Plan(object):
         self.message_columns = None
         if not self.message_uses_outputs:
             self.message_columns = [source for _, field, source in self.message_parts if field is not None]
+            self.message_key = _keys_getter(self.message_columns)
             self.messages = {}
 
     def column(self, field):
@@ -344,8 +375,9 @@ class _Plan(object):
 
     def write(self, rows, out):
         width, drop = self.width, self.settings.on_allowlist == "drop"
-        write_cells, write_text = csv.writer(out, SplunkCsv).writerow, out.write
         redacting = bool(self.redacted_indexes)
+        template, commas = self.line_template, width - 1
+        lines = []
         count = 0
         for row in rows:
             if len(row) != width:
@@ -361,14 +393,25 @@ class _Plan(object):
             if allowlisted and drop:
                 continue
             if not count:
-                write_text(self.header_line + "\r\n")
+                lines.append(self.header_line + "\r\n")
             count += 1
-            tail = self.layout(row, cells)
-            for position, value in self.constant_overwrites:
-                row[position] = value
-            if tail:
-                write_text(",".join(tail) + ",")
-            write_cells(row)
+            if template is not None:
+                # The row's own cells as the csv module writes them: joined as they are unless one needs quotes.
+                text = ",".join(row)
+                if '"' in text or "\n" in text or "\r" in text or text.count(",") != commas:
+                    text = ",".join([csv_cell(cell) for cell in row])
+                lines.append(template % (cells + (text,)))
+            else:
+                tail = self.layout(row, cells)
+                for position, value in self.constant_overwrites:
+                    row[position] = value
+                text = ",".join([csv_cell(cell) for cell in row])
+                lines.append(",".join(tail) + "," + text + "\r\n" if tail else (text or '""') + "\r\n")
+            if len(lines) >= 1000:
+                out.write("".join(lines))
+                lines = []
+        if lines:
+            out.write("".join(lines))
         return count
 
     def layout(self, row, cells):
@@ -384,8 +427,8 @@ class _Plan(object):
     def outcome(self, row, command_line):
         """The varying output cells, CSV-encoded, and whether the row is allowlisted."""
         mask = command_line.mask
-        for column, modifiers, memory in self.field_modifiers:
-            key = column.key(row)
+        for key_of, modifiers, memory in self.field_modifiers:
+            key = key_of(row)
             bits = memory.get(key)
             if bits is None:
                 lowered = [value.lower() for value in values_of_key(key)]
@@ -412,7 +455,7 @@ class _Plan(object):
                            ngrok_subcommand=command_line.subcommand, ngrok_target=command_line.target,
                            allowlisted=allowlisted, allowlist_reason=entry.reason if entry is not None else "")
         if self.message_columns is not None:
-            key = tuple([column.key(row) for column in self.message_columns])
+            key = self.message_key(row)
             message_cell = self.messages.get(key)
             if message_cell is None:
                 message_cell = _remember(self.messages, key, csv_cell(self.message(row, None)))
@@ -422,12 +465,12 @@ class _Plan(object):
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
-        key = (self.process.key(row), self.process_path.key(row), self.process_name.key(row),
-               self.original_file_name.key(row))
+        key = self.command_key(row)  # (process, process_path, process_name, original_file_name)
         found = self.command_lines.get(key)
         if found is None:
+            process, path = key[0], key[1]
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
-            invocations = [invocation for value in values_of_key(key[0]) for invocation in parse_all(value)]
+            invocations = [invocation for value in values_of_key(process) for invocation in parse_all(value)]
             if not invocations:
                 invocations = [parse("")]
             facts = {
@@ -437,7 +480,7 @@ class _Plan(object):
                 "ngrok_target_port": [invocation.target_port for invocation in invocations],
                 "ngrok_arguments": [invocation.arguments for invocation in invocations],
                 "ngrok_paths": [path for invocation in invocations for path in invocation.paths]
-                + values_of_key(key[1]),
+                + values_of_key(path),
                 "ngrok_authtoken_present": ["true" if any(i.has_authtoken for i in invocations) else "false"],
                 "ngrok_renamed": ["true" if runs_renamed(invocations, key) else "false"],
             }
@@ -471,25 +514,34 @@ class _Plan(object):
             row[index] = masked
 
     def allowlist_entry(self, row):
-        indexed = []
-        for field, column, memory in self.allowlist_index:
-            key = column.key(row)
+        found, merged = self.allowlist_unindexed, False
+        for field, key_of, memory in self.allowlist_index:
+            key = key_of(row)
             entries = memory.get(key)
             if entries is None:
-                entries = []
-                for value in values_of_key(key):
-                    entries.extend(self.allowlist.indexed_under(field, value.lower()))
-                entries = _remember(memory, key, tuple(entries))
-            indexed.extend(entries)
-        candidates = self.allowlist.in_file_order(indexed) if indexed or self.allowlist.unindexed else ()
-        if not candidates:
+                entries = _remember(memory, key, self.allowlist.entries_for(
+                    field, [ascii_lower(value) for value in values_of_key(key)]))
+            if entries:
+                if found:
+                    found, merged = found + entries, True
+                else:
+                    found = entries
+        if not found:
             return None
-        columns = self.allowlist_columns
+        if merged:
+            found = sorted(found, key=_line_of)
+        columns, lowered = self.allowlist_columns, {}
 
         def lowered_values_of(field):
-            return [value.lower() for value in values_of_key(columns[field].key(row))]
+            values = lowered.get(field)
+            if values is None:
+                values = lowered[field] = [ascii_lower(value) for value in values_of_key(columns[field].key(row))]
+            return values
 
-        return self.allowlist.first_match(candidates, lowered_values_of)
+        for entry in found:
+            if entry.matches(lowered_values_of):
+                return entry
+        return None
 
     def message(self, row, outputs):
         pieces = []
@@ -515,6 +567,10 @@ class _Plan(object):
                 row[index] = MASK  # never leak a secret because redaction could not run
         cells = (str(enricher.base), csv_cell(_FALLBACK_REASON), "", "", "false", "", "", "")
         return cells, False
+
+
+def _line_of(entry):
+    return entry.line
 
 
 def _uncell(cell):

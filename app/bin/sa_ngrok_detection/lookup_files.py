@@ -2,6 +2,11 @@
 
 Lookups are found relative to this file (``<app>/lookups``), which is also where they are on an indexer that runs
 the command from the knowledge bundle.
+
+Which files: the package ships only files admins never edit (the modifier defaults, the allowlist example); the
+admin's own files (ADMIN_FILES) are never in the package, so that no install path can overwrite them (see
+docs/upgrades.md). They are created from Splunk Web (the Allowlist dashboard's outputlookup, or the lookup editor)
+and an absent one reads as empty.
 """
 
 import csv
@@ -9,7 +14,20 @@ import io
 import os
 import re
 
+from . import detection
+
 LOOKUPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lookups")
+
+# The admin's files: never shipped, absent until an admin first saves an entry.
+ALLOWLIST_FILE = detection.DEFAULT_ALLOWLIST
+MODIFIER_OVERRIDES_FILE = detection.MODIFIERS_LOOKUP
+ADMIN_FILES = (ALLOWLIST_FILE, MODIFIER_OVERRIDES_FILE)
+
+# The shipped modifier defaults. The name carries the first 8 hex digits of the file's SHA-256 (a test holds them
+# together): where an upgrade keeps the lookup files already installed (the SHC deployer's default
+# deployer_lookups_push_mode = always_preserve, Splunk Cloud), changed defaults must arrive as a new file, or the
+# old ones would stay in use. Rename the file and its transforms.conf stanza's filename together.
+MODIFIER_DEFAULTS_FILE = "ngrok_risk_modifiers_default_2bbd984b.csv"
 
 # A plain file name of a CSV lookup: no directories, no traversal, no hidden files.
 _PLAIN_CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.[cC][sS][vV]")
@@ -25,21 +43,39 @@ class Problem(Exception):
     """A problem with a lookup file that stops it being read at all."""
 
 
-def read_rows(file_name, required_columns, lookups_dir=None):
-    """Yields ``(line_number, {column: value})`` for each data row of a lookup CSV.
+def read_file(file_name, lookups_dir=None):
+    """The bytes of a lookup file, or None for an absent admin file (ADMIN_FILES: no admin entries yet is the state
+    of every new install); raises Problem when any other file cannot be read."""
+    path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        if isinstance(error, FileNotFoundError) and file_name in ADMIN_FILES:
+            return None
+        raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
+
+
+def read_rows(file_name, required_columns, lookups_dir=None, data=None):
+    """Yields ``(line_number, {column: value})`` for each data row of a lookup CSV (``data``: its bytes, when the
+    caller has read them already).
 
     Raises Problem (with a message that names the file, the line and what is wrong) when the file cannot be read,
     its header lacks a required column, or a line is not valid UTF-8 or CSV; rows before that line have been
     yielded by then. A row with the wrong number of fields is yielded with the key ``None`` mapped to the problem
     text, so the caller can report it and go on.
+
+    An absent admin file (ADMIN_FILES) yields no rows: no admin entries yet is the state of every new install.
     """
-    path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise Problem("%s: cannot be read from the app's lookups folder (%s)" % (file_name, error.strerror))
+    if data is None:
+        data = read_file(file_name, lookups_dir)
+        if data is None:
+            return
     text, stop = _decode(data, file_name)
+    if "\r" in text and "\n" not in text:
+        # Old Mac OS line endings: the whole file would read as one line, a header and no entries.
+        raise Problem("%s: its lines end with a carriage return alone (CR, old Mac OS style), so it reads as one "
+                      "line and no row was used; save it with LF or CRLF line endings" % file_name)
     records = _records(text, file_name)
     header = None
     for line, values in records:
@@ -87,8 +123,9 @@ def _decode(data, file_name):
 
 def _records(text, file_name):
     """Yields (line number, values). Files without quotes (the usual lookup) are split directly, many times faster
-    than the csv module; quoted files go through csv, which numbers a multi-line record by its last line."""
-    if '"' not in text:
+    than the csv module; quoted files, and files with a carriage return that does not end a line (the csv module
+    ends a record there), go through csv, which numbers a multi-line record by its last line."""
+    if '"' not in text and "\r" not in text.replace("\r\n", ""):
         for number, line in enumerate(text.split("\n"), 1):
             yield number, line.rstrip("\r").split(",") if line.strip() else []
         return

@@ -1,4 +1,5 @@
-"""Risk score modifiers: the admin-editable table ``lookups/ngrok_risk_modifiers.csv``.
+"""Risk score modifiers: the shipped defaults (``lookups/ngrok_risk_modifiers_default_<sha>.csv``) with the admin's
+overrides (``lookups/ngrok_risk_modifiers.csv``, never shipped) on top.
 
 Each row names a ``field`` of the result (or a fact ngrokscore derives from the ngrok command line, see FACTS),
 ``patterns`` (case-insensitive ``*`` wildcards separated by ``|``), a ``score`` delta from -100 to 100, the
@@ -6,7 +7,7 @@ Each row names a ``field`` of the result (or a fact ngrokscore derives from the 
 of the field matches any of its patterns.
 """
 
-from .lookup_files import Problem, parse_bool, read_rows
+from .lookup_files import MODIFIER_DEFAULTS_FILE, MODIFIER_OVERRIDES_FILE, Problem, parse_bool, read_rows
 from .wildcard import Pattern
 
 REQUIRED_COLUMNS = ("modifier", "field", "patterns", "score", "reason")
@@ -63,8 +64,28 @@ class ModifierTable(object):
 
 
 def load(file_name, lookups_dir=None):
-    """Reads the modifier table. Never raises: problems end up in ``ModifierTable.errors``."""
-    modifiers, errors, names = [], [], set()
+    """Reads one modifier table. Never raises: problems end up in ``ModifierTable.errors``."""
+    rows, errors = _read(file_name, lookups_dir)
+    return ModifierTable(file_name, [modifier for _, modifier in rows if modifier is not None], errors)
+
+
+def load_tuned(overrides_file=MODIFIER_OVERRIDES_FILE, lookups_dir=None):
+    """The shipped defaults with the admin's overrides on top, matched by modifier name.
+
+    An override row replaces the default of the same name (``enabled=false`` with just the name switches a default
+    off); a new name adds a modifier after the defaults. The overrides file is absent until an admin creates it.
+    """
+    defaults, errors = _read(MODIFIER_DEFAULTS_FILE, lookups_dir)
+    overrides, override_errors = _read(overrides_file, lookups_dir)
+    merged = dict(defaults)  # insertion order: the defaults' order, then new names in the overrides' order
+    merged.update(overrides)
+    return ModifierTable("%s over %s" % (overrides_file, MODIFIER_DEFAULTS_FILE),
+                         [modifier for modifier in merged.values() if modifier is not None], errors + override_errors)
+
+
+def _read(file_name, lookups_dir):
+    """([(name, Modifier, or None when disabled)] in file order, [error, ...])."""
+    rows, errors, names = [], [], set()
     try:
         for line, row in read_rows(file_name, REQUIRED_COLUMNS, lookups_dir):
             where = "%s line %d" % (file_name, line)
@@ -79,6 +100,10 @@ def load(file_name, lookups_dir=None):
                 problem = "the modifier name is empty"
             elif name in names:
                 problem = "modifier %r is defined twice" % name
+            elif enabled is False:
+                names.add(name)  # a switched-off modifier needs only its name
+                rows.append((name, None))
+                continue
             elif field not in FACTS and field not in ROW_FIELDS:
                 problem = "field %r is not one ngrokscore knows (%s)" % (field, ", ".join(sorted(FACTS) + list(ROW_FIELDS)))
             elif enabled is None:
@@ -99,8 +124,7 @@ def load(file_name, lookups_dir=None):
                 errors.append("%s: %s; modifier ignored" % (where, problem))
                 continue
             names.add(name)
-            if enabled:
-                modifiers.append(Modifier(name, field, tuple(patterns), score, reason))
+            rows.append((name, Modifier(name, field, tuple(patterns), score, reason)))
     except Problem as problem:
-        errors.append(str(problem) + ("; modifiers read before it still apply" if modifiers else ""))
-    return ModifierTable(file_name, modifiers, errors)
+        errors.append(str(problem) + ("; modifiers read before it still apply" if rows else ""))
+    return rows, errors

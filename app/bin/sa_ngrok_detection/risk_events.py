@@ -4,9 +4,12 @@ One event per risk object: each value of ``dest`` (type ``system``) and of ``use
 identity (``identity.is_identity``: ``null``, ``-``, ``N/A``, ``unknown`` and empty are not). Each carries a stable
 ``risk_event_id`` (the same search, result and risk object always give the same id, so a batch indexed twice can be
 counted once), the row's score (``risk_score`` from ngrokscore when valid, else the configured default), its risk
-message (secrets masked), the threat objects (``parent_process_name``, ``process_name``; placeholders such as
-``null`` are not threat objects either), the MITRE annotations,
-and where it came from (``search_name``, ``orig_sid``, ``orig_rid``).
+message (secrets masked), the threat objects, the MITRE annotations and ``detection_id`` of the search that raised it,
+and where it came from (``search_name``, ``orig_sid``, ``orig_rid``). The search is found by the alert's
+``search_name`` (``detection.search_named``): the process searches give ``parent_process_name`` and ``process_name``
+as threat objects, the DNS and network-traffic searches ``query`` (type ``domain``); placeholders such as ``null``
+are not threat objects either. An ad hoc run (no search name) or a search of another name is described as the
+upstream detection.
 
 The text format is Splunk's stash format: a timestamp, then ``key="value"`` pairs separated by ``, ``; events are
 separated by the stash line breaker and posted with sourcetype ``stash_new``. Splunk's default props.conf
@@ -38,7 +41,6 @@ from .template import render
 STASH_BREAKER = "==##~~##~~  1E8N3D4E6V5E7N2T9 ~~##~~##=="
 SOURCETYPE = "stash_new"  # indexed as "stash" (props.conf [stash_new] TRANSFORMS-sourcetype)
 RISK_OBJECTS = (("dest", "system"), ("user", "user"))
-THREAT_OBJECTS = (("parent_process_name", "parent_process_name"), ("process_name", "process_name"))
 # The finding's own fields, copied for analysts (dest and user are the risk objects: not repeated in every event).
 COPIED_FIELDS = ("parent_process_name", "process_name", "process", "ngrok_subcommand", "ngrok_target", "allowlisted",
                  "risk_score_breakdown")
@@ -100,17 +102,20 @@ class RiskEventBuilder(object):
         self.search_name = search_name or "ad hoc: " + detection.DETECTION_NAME
         self.sid = sid
         self.default_score = default_score
+        search = detection.search_named(search_name)
+        self.threat_objects = search.threat_objects
+        self.default_message = search.message  # for rows that ngrokscore has not scored
         self._constant = [
             ("search_name", cap(clean(self.search_name), MAX_VALUE_CHARS)),
             ("orig_sid", cap(clean(sid), MAX_VALUE_CHARS)),
         ]
         self._annotations = [
-            ("annotations.mitre_attack.mitre_technique_id", [tid for tid, _ in detection.MITRE_TECHNIQUES]),
+            ("annotations.mitre_attack.mitre_technique_id", [tid for tid, _ in search.mitre_techniques]),
             ("annotations.mitre_attack.mitre_tactic", detection.MITRE_TACTIC),
             ("annotations.mitre_attack.mitre_tactic_id", detection.MITRE_TACTIC_ID),
             ("annotations.analytic_story", detection.ANALYTIC_STORY),
             ("annotations.kill_chain_phases", detection.KILL_CHAIN_PHASE),
-            ("detection_id", detection.DETECTION_ID),
+            ("detection_id", search.id),
         ]
 
     def score_of(self, row):
@@ -121,7 +126,7 @@ class RiskEventBuilder(object):
 
     def message_of(self, row):
         messages = _values(row, "risk_message")
-        message = messages[0] if messages else render(detection.DEFAULT_MESSAGE, lambda name: _values(row, name))
+        message = messages[0] if messages else render(self.default_message, lambda name: _values(row, name))
         return cap(clean(redact(message)), MAX_MESSAGE_CHARS)
 
     def risk_objects(self, row):
@@ -136,7 +141,7 @@ class RiskEventBuilder(object):
             return []
         shared = [("risk_score", self.score_of(row)), ("risk_message", self.message_of(row))]
         threats, threat_types = [], []
-        for field, kind in THREAT_OBJECTS:
+        for field, kind in self.threat_objects:
             for value in [value for value in _values(row, field) if is_identity(value)][:MAX_VALUES]:
                 threats.append(cap(clean(redact(value)), MAX_VALUE_CHARS))
                 threat_types.append(kind)

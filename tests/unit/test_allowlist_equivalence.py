@@ -1,0 +1,189 @@
+"""The indexed allowlist decides exactly as the README's rules, written as the simplest possible matcher: every
+accepted entry in file order, every pattern a regular expression, the first entry whose patterns all match wins.
+
+Generated allowlists and rows (Hypothesis) go through the loader and index (Allowlist.match) and through the
+enricher's per-value memories (the path ngrokscore runs), on small alphabets so that prefixes, suffixes and
+fragments collide often, with ASCII case pairs and Unicode look-alikes (Kelvin sign, dotted I, fullwidth a).
+"""
+
+import csv
+import io
+import os
+import re
+
+from hypothesis import HealthCheck, event, given, settings, strategies as st
+
+from sa_ngrok_detection import allowlist, enrich, options
+from sa_ngrok_detection.fields import encode_mv
+
+FIELDS = allowlist.PATTERN_FIELDS
+_LOOK_ALIKES = "\u212a\u0130\uff41\u00e9\u00c9"
+_VALUE_CHARS = "abAB-. k" + _LOOK_ALIKES
+_PATTERN_CHARS = _VALUE_CHARS + "****"
+
+
+# -- the reference: README semantics, no index, no memories ---------------------------------------------------------
+
+def _ascii_lower(text):
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+
+
+def _regex(pattern):
+    return re.compile(".*".join(re.escape(part) for part in _ascii_lower(pattern).split("*")), re.DOTALL)
+
+
+def reference_entries(entries):
+    """(reason, {field: compiled pattern}) for each entry the README accepts, in file order."""
+    accepted = []
+    for patterns, reason in entries:
+        texts = {field: text.strip() for field, text in zip(FIELDS, patterns)}
+        active = {field: text for field, text in texts.items() if text.strip("*")}  # empty and "*" mean any
+        if not any(text.replace("*", " ").strip() for text in active.values()):
+            continue  # would allowlist everything
+        if not reason.strip():
+            continue
+        accepted.append((reason.strip(), {field: _regex(text) for field, text in active.items()}))
+    return accepted
+
+
+def reference_match(accepted, row):
+    for reason, patterns in accepted:
+        if all(any(regex.fullmatch(_ascii_lower(value)) for value in row[field]) for field, regex in patterns.items()):
+            return reason
+    return None
+
+
+# -- generated data -------------------------------------------------------------------------------------------------
+
+_pattern = st.one_of(st.just(""), st.just(""), st.just(""), st.text(st.sampled_from(_PATTERN_CHARS), max_size=6))
+_entries = st.lists(st.tuples(st.tuples(_pattern, _pattern, _pattern, _pattern), st.sampled_from(["r", "r", "", " "])),
+                    max_size=25)
+_filler = st.text(st.sampled_from(_VALUE_CHARS + "*"), max_size=3)
+_SWAPS = {"k": "\u212a", "K": "\u212a", "a": "\uff41", "i": "\u0130", "I": "\u0130", "\u00e9": "\u00c9"}
+
+
+@st.composite
+def _value_like(draw, pattern):
+    """A value made from a pattern: stars filled in, letters in either case, now and then a look-alike."""
+    pieces = []
+    for number, part in enumerate(pattern.split("*")):
+        if number:
+            pieces.append(draw(_filler))
+        for char in part:
+            roll = draw(st.integers(0, 9))
+            if roll == 0 and char in _SWAPS:
+                char = _SWAPS[char]
+            elif roll < 4:
+                char = char.swapcase() if char.isascii() else char
+            pieces.append(char)
+    return "".join(pieces)
+
+
+@st.composite
+def _rows_for(draw, entries):
+    """Rows: random values, and values made from the entries' patterns so that rows often match or nearly do."""
+    rows = []
+    for _ in range(draw(st.integers(0, 12))):
+        model = draw(st.sampled_from(entries))[0] if entries and draw(st.booleans()) else None
+        row = {}
+        for position, field in enumerate(FIELDS):
+            values = []
+            for _ in range(draw(st.integers(1, 2))):
+                if model is not None and model[position].strip() and draw(st.integers(0, 4)):
+                    values.append(draw(_value_like(model[position].strip())))
+                else:
+                    values.append(draw(st.text(st.sampled_from(_VALUE_CHARS + "*"), max_size=7)))
+            row[field] = values
+        rows.append(row)
+    return rows
+
+
+@st.composite
+def _cases(draw):
+    entries = draw(_entries)
+    return entries, draw(_rows_for(entries))
+
+
+def write_allowlist(folder, entries):
+    """Writes the entries (reasons made unique per line when present); returns them as written."""
+    written = []
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(FIELDS + ("reason",))
+    for number, (patterns, reason) in enumerate(entries):
+        reason = reason and (reason + str(number))
+        out.writerow(patterns + (reason,))
+        written.append((patterns, reason))
+    with open(os.path.join(folder, "eq.csv"), "w", encoding="utf-8", newline="") as handle:
+        handle.write(buffer.getvalue())
+    return written
+
+
+def _normalise(row):
+    """A single empty value is no value, as in Splunk's CSV."""
+    return {field: [] if values == [""] else values for field, values in row.items()}
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_cases())
+def test_the_index_decides_as_the_reference(tmp_path, case):
+    entries, rows = case
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    assert len(table.entries) == len(accepted)
+    matched = []
+    for row in map(_normalise, rows):
+        found = table.match(lambda field: [_ascii_lower(value) for value in row[field]])
+        expected = reference_match(accepted, row)
+        assert (found.reason if found else None) == expected, row
+        matched.append(expected is not None)
+    # Not a check of the matcher: a guard that the generator keeps producing rows that match.
+    event("rows matched: %s" % ("some" if any(matched) else "none"))
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_cases())
+def test_the_enricher_decides_as_the_reference(tmp_path, case):
+    entries, rows = case
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    worker = enrich.Enricher(options.validate({"modifiers": "false"}), table, None)
+    header = []
+    for field in FIELDS:
+        header += [field, "__mv_" + field]
+    table_rows = []
+    for row in rows:
+        cells = []
+        for field in FIELDS:
+            cells += ["\n".join(row[field]), encode_mv(row[field])]
+        table_rows.append(cells)
+    # Twice, so that the second pass is answered from the memories the first one filled.
+    for _ in range(2):
+        out = io.StringIO()
+        worker.write(header, iter([list(cells) for cells in table_rows]), out)
+        parsed = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+        if not rows:
+            assert parsed == []
+            continue
+        position = parsed[0].index("allowlist_reason")
+        got = [line[position] or None for line in parsed[1:]]
+        assert got == [reference_match(accepted, _normalise(row)) for row in rows]
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_cases())
+def test_an_allowlist_loaded_from_the_cache_decides_as_one_parsed_afresh(tmp_path, case):
+    entries, rows = case
+    write_allowlist(str(tmp_path), entries)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    fresh = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=str(cache))
+    cached = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=str(cache))
+    assert (cached.errors, cached.expired_lines, len(cached)) == (fresh.errors, fresh.expired_lines, len(fresh))
+    for row in map(_normalise, rows):
+        def values_of(field):
+            return [_ascii_lower(value) for value in row[field]]
+        one, other = fresh.match(values_of), cached.match(values_of)
+        assert (one and one.line) == (other and other.line)
