@@ -30,7 +30,7 @@ LICENSE = os.path.join(ROOT, "LICENSE")
 BUILD_DIR = os.path.join(ROOT, "build")
 DIST_DIR = os.path.join(ROOT, "dist")
 CACHE_DIR = os.path.join(ROOT, ".cache", "wheels")
-# splunk-sdk 3.0.0, chosen by evidence (README, "Which splunk-sdk"): AppInspect 4.3.1 trusts every one of its
+# splunk-sdk 3.0.0, chosen by evidence (docs/development.md, "Which splunk-sdk"): AppInspect 4.3.1 trusts every one of its
 # files, which gives the cleanest report (2.1.1 draws an "outdated SDK" warning, 3.0.1 a code warning because its
 # files are not in AppInspect's trusted list yet), and its search command modules run on Python 3.9 (Splunk 9.x)
 # and 3.13 (Splunk 10.x) although the wheel declares Requires-Python >= 3.13. pip is told the target interpreter

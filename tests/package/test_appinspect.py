@@ -1,5 +1,5 @@
 """Splunk AppInspect on the dist package (cloud tags, precert mode, --ci): no failure or error, ever, and every
-remaining warning is listed in the README with its reason."""
+remaining warning is listed in docs/development.md with its reason."""
 
 import json
 import os
@@ -39,8 +39,8 @@ def appinspect_report():
 
 
 def documented_findings():
-    """Check names and results from the README's AppInspect table."""
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+    """Check names and results from the AppInspect table in docs/development.md."""
+    with open(os.path.join(ROOT, "docs", "development.md"), encoding="utf-8") as handle:
         text = handle.read()
     section = text.split("<!-- appinspect-findings:start -->")[1].split("<!-- appinspect-findings:end -->")[0]
     return dict(re.findall(r"^\|\s*`(\w+)`\s*\|\s*(\w+)\s*\|", section, re.MULTILINE))
@@ -61,6 +61,6 @@ def test_every_remaining_finding_is_explained_in_the_readme(appinspect_report):
     _, _, findings = appinspect_report
     actual = {name: result for name, (result, _) in findings.items()}
     assert actual == documented_findings(), (
-        "update the README's AppInspect table to match the report:\n"
+        "update the AppInspect table in docs/development.md to match the report:\n"
         + "\n".join("%s %s: %s" % (result, name, "; ".join(messages)[:300])
                     for name, (result, messages) in sorted(findings.items())))

@@ -1,5 +1,5 @@
-"""The README's integration section names every live test file and every setting the suite reads (no Splunk
-needed; part of make test)."""
+"""The integration suite's documentation (docs/development.md, "Integration tests in a real Splunk") names every
+live test file and every setting the suite reads (no Splunk needed; part of make test)."""
 
 import glob
 import os
@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def integration_section():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+    with open(os.path.join(ROOT, "docs", "development.md"), encoding="utf-8") as handle:
         text = handle.read()
     start = text.index("## Integration tests in a real Splunk")
     return text[start:text.index("\n## ", start + 1)]
@@ -36,7 +36,7 @@ def test_every_setting_the_suite_reads_is_documented():
 def test_the_python_check_knows_every_image_tag_the_readme_names():
     from test_python_live import EXPECTED_PYTHON, expected_python
     tags = set(re.findall(r"splunk/splunk:(\d+\.\d+\.\d+)", integration_section()))
-    assert tags, "the README names no image tag"
+    assert tags, "the integration documentation names no image tag"
     assert {tag: expected_python(tag) for tag in tags if expected_python(tag) is None} == {}
     assert expected_python("9.4.3") == "3.9" and expected_python("10.2.0") == "3.13"
     assert EXPECTED_PYTHON[-1] == ("10.", "3.13")
