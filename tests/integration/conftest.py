@@ -279,7 +279,7 @@ def _external_target():
 
 class Topology(object):
     """At most one topology runs at a time: the standalone Splunk is removed before the distributed one starts (the
-    distributed tests run last), so a distributed run keeps three instances up, as the README says."""
+    distributed tests run last), so a distributed run keeps three instances up, as docs/development.md says."""
 
     def __init__(self):
         self.standalone = None  # (containers, say)

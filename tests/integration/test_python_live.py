@@ -59,7 +59,7 @@ def test_the_command_runs_under_the_python_of_this_splunk_version(container_splu
     [record] = [json.loads(data) for name, data in files.items() if posixpath.basename(name).endswith(".python")]
     version = admin.info["version"]
     expected = expected_python(version)
-    assert expected, "Splunk %s ran the command under Python %s: add the version to EXPECTED_PYTHON (and the README)" % (
+    assert expected, "Splunk %s ran the command under Python %s: add the version to EXPECTED_PYTHON (and docs/development.md)" % (
         version, record["version"])
     assert record["version"].startswith(expected + "."), (version, record)
     assert record["executable"].startswith(SPLUNK_HOME + "/"), record  # Splunk's own interpreter, not the image's
