@@ -321,8 +321,24 @@ def run(rows=None, args=(), chunk_size=MAX_RESULT_ROWS, app_dir=DEFAULT_APP, pyt
 
 # -- command line --------------------------------------------------------------------------------------------------
 
-TABLE_COLUMNS = ("dest", "user", "parent_process_name", "ngrok_subcommand", "ngrok_target", "risk_score",
-                 "allowlisted", "risk_reasons")
+# The table: one summary line per result, then the fields analysts check, each in full on a line of its own.
+SUMMARY_COLUMNS = (  # (title, field names to try in order: the CIM name first, then raw-event names)
+    ("dest", ("dest", "Processes.dest", "Computer", "host")),
+    ("user", ("user", "Processes.user", "User")),
+    ("parent", ("parent_process_name", "Processes.parent_process_name", "ParentImage")),
+    ("verb", ("ngrok_subcommand",)),
+    ("target", ("ngrok_target",)),
+    ("score", ("risk_score",)),
+    ("allowlisted", ("allowlisted",)),
+)
+DETAIL_LINES = (  # (label, field names to try); a line whose fields are all empty is left out
+    ("process", ("process", "Processes.process", "CommandLine")),
+    ("score", ("risk_score_breakdown",)),
+    ("reasons", ("risk_reasons",)),
+    ("mitre", ("mitre_technique_id",)),
+    ("allowlist", ("allowlist_reason",)),
+    ("message", ("risk_message",)),
+)
 
 
 def read_input(path):
@@ -336,23 +352,42 @@ def read_input(path):
         return rows
 
 
-def _cell(value, width):
-    text = "; ".join(value) if isinstance(value, list) else str(value)
-    text = text.replace("\n", " ")
-    return text if len(text) <= width else text[:width - 1] + "…"
+def _values(row, names):
+    """The values of the first of ``names`` the row has a value for, as a list."""
+    for name in names:
+        value = row.get(name)
+        values = [item for item in value if item] if isinstance(value, list) else [value] if value else []
+        if values:
+            return values
+    return []
+
+
+def _mitre(row):
+    """"T1572 Protocol Tunneling, T1090 Proxy, ... (Command And Control, TA0011)" from the MITRE output fields."""
+    ids, names = _values(row, ("mitre_technique_id",)), _values(row, ("mitre_technique",))
+    techniques = ", ".join(" ".join(pair) for pair in zip(ids, names + [""] * (len(ids) - len(names))))
+    tactic = ", ".join(_values(row, ("mitre_tactic",)) + _values(row, ("mitre_tactic_id",)))
+    return [techniques + (" (%s)" % tactic if tactic else "")] if techniques else []
 
 
 def print_table(rows, out):
-    widths = {"dest": 16, "user": 9, "parent_process_name": 12, "ngrok_subcommand": 9, "ngrok_target": 16,
-              "risk_score": 5, "allowlisted": 5, "risk_reasons": 70}
-    titles = {"parent_process_name": "parent", "ngrok_subcommand": "verb", "ngrok_target": "target",
-              "risk_score": "score", "allowlisted": "allow", "risk_reasons": "reasons"}
-    line = "  ".join(titles.get(name, name).ljust(widths[name]) for name in TABLE_COLUMNS)
-    out.write(line.rstrip() + "\n" + "-" * len(line.rstrip()) + "\n")
-    for row in rows:
-        out.write("  ".join(_cell(row.get(name, ""), widths[name]).ljust(widths[name])
-                            for name in TABLE_COLUMNS).rstrip() + "\n")
-        out.write("    message: %s\n" % _cell(row.get("risk_message", ""), 160))
+    """Every result as a summary line under a header, then its detail lines; nothing is cut short."""
+    cells = [[" ".join("; ".join(_values(row, names)).split()) for _, names in SUMMARY_COLUMNS] for row in rows]
+    widths = [max([len(title)] + [len(line[index]) for line in cells])
+              for index, (title, _) in enumerate(SUMMARY_COLUMNS)]
+    header = "  ".join(title.ljust(width) for (title, _), width in zip(SUMMARY_COLUMNS, widths)).rstrip()
+    out.write(header + "\n" + "-" * len(header) + "\n")
+    label_width = max(len(label) for label, _ in DETAIL_LINES) + 1
+    for number, (row, line) in enumerate(zip(rows, cells)):
+        if number:
+            out.write("\n")
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n")
+        for label, names in DETAIL_LINES:
+            values = _mitre(row) if label == "mitre" else _values(row, names)
+            for index, value in enumerate(values):
+                # A value's own line breaks would break the layout: show them as the two characters \n.
+                value = value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+                out.write("    %s %s\n" % (((label + ":") if not index else "").ljust(label_width), value))
 
 
 def main(argv=None):
@@ -364,8 +399,14 @@ def main(argv=None):
     parser.add_argument("options", nargs="*", help="ngrokscore options, e.g. impact=80 on_allowlist=drop")
     parser.add_argument("--app", default=DEFAULT_APP, help="built app folder (default build/SA-ngrok-detection)")
     parser.add_argument("--python", default=None, help="interpreter to run the command with (default this one)")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    parser.add_argument("--chunk-size", type=int, default=MAX_RESULT_ROWS)
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="table (default): a summary line per result (dest, user, parent, ngrok verb and target, "
+                             "score, allowlisted), then in full its process (secrets masked), score breakdown, "
+                             "reasons, MITRE ATT&CK fields, allowlist reason and risk message; csv: every field of "
+                             "every result, multivalue fields joined by newlines; json: a list of objects, "
+                             "multivalue fields as lists")
+    parser.add_argument("--chunk-size", type=int, default=MAX_RESULT_ROWS,
+                        help="rows per execute chunk (default and Splunk's maximum: %d)" % MAX_RESULT_ROWS)
     args = parser.parse_args(argv)
     if not os.path.exists(os.path.join(args.app, "bin", COMMAND + ".py")):
         parser.error("no built app at %s: run 'make package' first" % args.app)

@@ -16,6 +16,7 @@ SCORED = {
                     "www-data",
     "risk_reasons": ["tunnel exposes a remote-admin port", "started by a web server"], "ngrok_subcommand": "tcp",
     "ngrok_target": "22", "allowlisted": "false",
+    "risk_score_breakdown": "base 50 +30 remote_admin_port +20 suspicious_parent = 100",
 }
 
 
@@ -57,6 +58,7 @@ def test_one_risk_event_per_risk_object_with_the_es_fields(stand_in, payload, ru
     assert first["annotations.mitre_attack.mitre_tactic"] == detection.MITRE_TACTIC
     assert first["detection_id"] == detection.DETECTION_ID
     assert first["process"] == "/tmp/ngrok tcp 22 --authtoken ********"
+    assert first["risk_score_breakdown"] == SCORED["risk_score_breakdown"]
     assert len(set(e["risk_event_id"] for e in events)) == 5
     assert "1 results without a risk object (1 without a dest, 1 without a user)" in run.log
     assert "result 2 has neither a dest nor a user that names someone" in run.log

@@ -1,14 +1,16 @@
 """Records the conversation between splunkd and ngrokscore (search command protocol v2), for tests only.
 
-Installed by the integration suite (SPLUNK_RECORD=1) into its container's copy of the app as
-bin/record_ngrokscore.py, with local/commands.conf setting ``[ngrokscore] filename = record_ngrokscore.py``; never
-into the source tree or a package. splunkd then starts this script instead of bin/ngrokscore.py. It runs the real
-bin/ngrokscore.py as a child and passes every byte through unchanged, copying what splunkd sent to
+Installed by the integration suite into its container's copy of the app as bin/record_ngrokscore.py, with
+local/commands.conf declaring a second command, ``ngrokscorerecorded``, that runs it with every other key of
+[ngrokscore] (chunked, python.*); never into the source tree or a package, and ngrokscore itself is left as built.
+splunkd starts this script exactly as it starts ngrokscore; it runs the real bin/ngrokscore.py as a child under the
+same interpreter (sys.executable) and passes every byte through unchanged, copying what splunkd sent to
 ``ngrokscore-<pid>.input`` and what the command answered to ``ngrokscore-<pid>.output`` in the search's dispatch
-directory (searchinfo.dispatch_dir of the first request, else the working directory, which splunkd sets to it).
-The transcripts hold the session key splunkd passes: the suite removes it when it copies them out.
+directory (searchinfo.dispatch_dir of the first request, else the working directory, which splunkd sets to it),
+and which Python ran it to ``ngrokscore-<pid>.python`` (JSON: version, executable).
+The transcripts hold the session key splunkd passes: they stay in the container, or in the suite's memory.
 
-Standard library only: it runs under Splunk's own Python (3.9 for Splunk 9.x, 3.13 for 10.x).
+Standard library only: it runs under whichever Python splunkd picks for the stanza's python.* keys.
 """
 
 import json
@@ -65,6 +67,8 @@ def main():
         received += data
         directory = dispatch_dir_of(received) if data else os.getcwd()
     prefix = os.path.join(directory, "ngrokscore-%d" % os.getpid())
+    with open(prefix + ".python", "w") as handle:
+        json.dump({"version": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable}, handle)
     # Plain descriptors, closed when this process ends: each chunk is on disk as soon as it passes.
     requests = os.open(prefix + ".input", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     replies = os.open(prefix + ".output", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

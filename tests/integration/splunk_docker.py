@@ -11,17 +11,19 @@ import os
 import posixpath
 import tarfile
 import time
-from urllib.parse import urlsplit
 
 import docker
 from docker.utils import parse_repository_tag
 from splunklib import binding
 
+from docker_engine import CONTAINER_LABEL, OWNER_LABEL, Reach, owner_id
 from splunk_search import connect
 
 SPLUNK_HOME = "/opt/splunk"
 APPS_DIR = SPLUNK_HOME + "/etc/apps"
 DISPATCH_DIR = SPLUNK_HOME + "/var/run/splunk/dispatch"
+# The admin's allowlist: written from Splunk Web (outputlookup to the ngrok_allowlist definition), never shipped.
+ALLOWLIST_FILE = "lookups/ngrok_allowlist.csv"
 # The image's splunk user and group (UID/GID 41812 in docker-splunk's Dockerfile).
 SPLUNK_UID = 41812
 # Accepting the Splunk General Terms is required from 10.0 and asked for by recent 9.4 images.
@@ -31,7 +33,6 @@ LICENSE_ACCEPTANCE = {
 }
 # docker-splunk's entrypoint prints this once splunk-ansible has finished: apps installed, restarts done.
 PROVISIONED = b"Ansible playbook complete"
-CONTAINER_LABEL = "sa-ngrok-detection.integration"
 REPORT_EVERY = 15.0
 # Bytecode a test run may have written next to the built package; Splunk never needs it.
 _SKIPPED = ("__pycache__",)
@@ -115,57 +116,75 @@ def ensure_image(docker_client, image, platform, say):
     return None
 
 
-def reachable_host(docker_client):
-    """Where ports published by this engine are reached from here: the engine's host, or this machine."""
-    url = urlsplit(docker_client.api.base_url)
-    return url.hostname if url.scheme in ("http", "https") and url.hostname else "127.0.0.1"
-
-
 class SplunkContainer(object):
-    """One splunk/splunk container: created with its files copied in, started, and removed at the end."""
+    """One splunk/splunk container: created with its files copied in, started, and removed at the end.
+
+    reach (docker_engine.Reach) says how this process gets to its port 8089: published on a host port, or at the
+    container's address on a network this process shares. The address is known only once the container runs, so
+    it is looked up while waiting for readiness, and a container that stops first is reported with its logs.
+    """
 
     def __init__(self, docker_client, image, name, password, archives=(), hostname=None, network=None,
-                 environment=None, platform=None):
+                 environment=None, platform=None, reach=None, owner=None):
         self.name = name
         self.password = password
-        self.host = reachable_host(docker_client)
+        self.reach = reach or Reach("published", host="127.0.0.1", publish_on="127.0.0.1")
+        self.host, self.port = None, None
         env = dict(LICENSE_ACCEPTANCE, SPLUNK_PASSWORD=password)
         env.update(environment or {})
-        # Published on the loopback interface unless the engine is remote (its loopback is not reachable here).
-        publish_on = "127.0.0.1" if self.host == "127.0.0.1" else ""
+        labels = {CONTAINER_LABEL: "1", OWNER_LABEL: owner or owner_id()}
+        ports = {"8089/tcp": (self.reach.publish_on, None)} if self.reach.mode == "published" else None
         self.container = docker_client.containers.create(
-            image, name=name, hostname=hostname or name, environment=env, network=network, platform=platform,
-            ports={"8089/tcp": (publish_on, None)}, labels={CONTAINER_LABEL: "1"}, detach=True)
+            image, name=name, hostname=hostname or name, environment=env,
+            network=network or self.reach.network, platform=platform, ports=ports, labels=labels, detach=True)
         try:
+            if self.reach.mode == "network" and network and network != self.reach.network:
+                docker_client.networks.get(self.reach.network).connect(self.container)
             for target_dir, data in archives:
                 self.container.put_archive(target_dir, data)
             self.container.start()
-            self.container.reload()
-            self.port = int(self.container.ports["8089/tcp"][0]["HostPort"])
-        except Exception:
+        except BaseException:  # an interrupt (Ctrl-C, SIGTERM) included: the caller has no handle to remove it by
             self.remove()
             raise
 
-    def logs_tail(self, lines=60):
-        return self.container.logs(tail=lines).decode("utf-8", "replace")
+    def _address(self, attrs):
+        """(host, port) of splunkd as this process reaches it, or None while the engine has not assigned it."""
+        settings = attrs.get("NetworkSettings") or {}
+        if self.reach.mode == "network":
+            address = ((settings.get("Networks") or {}).get(self.reach.network) or {}).get("IPAddress")
+            return (address, 8089) if address else None
+        bindings = (settings.get("Ports") or {}).get("8089/tcp") or []
+        return (self.reach.host, int(bindings[0]["HostPort"])) if bindings else None
+
+    def logs_tail(self, lines=80):
+        try:
+            return self.container.logs(tail=lines).decode("utf-8", "replace")
+        except (docker.errors.DockerException, OSError) as error:
+            return "(the container's logs could not be read: %s)" % error
 
     def wait_until_ready(self, timeout, say):
-        """Waits for provisioning to finish and splunkd to answer with no restart pending."""
+        """Waits for provisioning to finish and splunkd to answer with no restart pending; raises SplunkStartError
+        with the container's last log lines when it stops first or is not ready within timeout seconds."""
         started = time.monotonic()
         next_report = started + REPORT_EVERY
         while True:
             self.container.reload()
-            state = self.container.attrs["State"]
-            if state["Status"] in ("exited", "dead"):
-                raise SplunkStartError("%s stopped while starting (exit code %s); last log lines:\n%s"
-                                       % (self.name, state.get("ExitCode"), self.logs_tail()))
-            health = state.get("Health", {}).get("Status", "none")
+            attrs = self.container.attrs
+            state = attrs.get("State") or {}
+            status = state.get("Status", "unknown")
+            if status in ("exited", "dead") or (status != "created" and not state.get("Running", True)):
+                raise SplunkStartError("%s stopped while starting (status %s, exit code %s%s); last log lines:\n%s"
+                                       % (self.name, status, state.get("ExitCode"),
+                                          ", " + state["Error"] if state.get("Error") else "", self.logs_tail()))
+            address = self._address(attrs)
+            health = (state.get("Health") or {}).get("Status", "none")
             # The health check passes only once provisioning wrote its "started" state; the log line may come
             # first, as the check runs every 30 s.
             provisioned = health == "healthy" or PROVISIONED in self.container.logs()
-            if provisioned:
+            if provisioned and address:
                 try:
-                    if not connect(self.host, self.port, "admin", self.password).restart_required:
+                    if not connect(address[0], address[1], "admin", self.password).restart_required:
+                        self.host, self.port = address
                         say("%s ready after %.0f s (https://%s:%d)" % (self.name, time.monotonic() - started,
                                                                       self.host, self.port))
                         return
@@ -173,12 +192,13 @@ class SplunkContainer(object):
                     pass  # splunkd restarting or not listening yet
             elapsed = time.monotonic() - started
             if elapsed > timeout:
-                raise SplunkStartError("%s not ready after %.0f s (health %s, provisioning %s); last log lines:\n%s"
-                                       % (self.name, elapsed, health, "done" if provisioned else "running",
-                                          self.logs_tail()))
+                raise SplunkStartError("%s not ready after %.0f s (SPLUNK_START_TIMEOUT; container %s, health %s, "
+                                       "provisioning %s, splunkd address %s); last log lines:\n%s"
+                                       % (self.name, elapsed, status, health, "done" if provisioned else "running",
+                                          "%s:%s" % address if address else "not assigned", self.logs_tail()))
             if time.monotonic() >= next_report:
                 say("%s starting: %.0f s, container %s, health %s, provisioning %s"
-                    % (self.name, elapsed, state["Status"], health, "done" if provisioned else "running"))
+                    % (self.name, elapsed, status, health, "done" if provisioned else "running"))
                 next_report += REPORT_EVERY
             time.sleep(5)
 
@@ -207,5 +227,26 @@ class SplunkContainer(object):
 
     def remove(self):
         # v=True: the image declares etc/ and var/ as volumes; remove them with the container.
-        self.container.remove(force=True, v=True)
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
 
+
+def admin_allowlist(container, app_id="SA-ngrok-detection"):
+    """(path in the container, its bytes or None when absent) of the admin's allowlist file, which exists once an
+    entry was written."""
+    path = "%s/%s/%s" % (APPS_DIR, app_id, ALLOWLIST_FILE)
+    try:
+        return path, container.read_file(path)
+    except docker.errors.NotFound:
+        return path, None
+
+
+def restore_file(container, path, original):
+    """Puts a file back as it was: the same bytes, or absent."""
+    if original is None:
+        result = container.container.exec_run(["rm", "-f", path])
+        assert result.exit_code == 0, result.output
+    else:
+        container.write_file(path, original)

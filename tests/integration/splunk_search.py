@@ -19,12 +19,14 @@ def connect(host, port, username, password, app=None):
 
 
 class SplunkTarget(object):
-    """The Splunk the tests talk to. In Docker mode, container is the SplunkContainer the suite started, image its
-    image, and recording says whether ngrokscore runs through the protocol recorder."""
+    """The Splunk the tests talk to. In Docker mode, container is the SplunkContainer the suite started and image its
+    image. ready_time is splunkd's clock (epoch) when the suite started using it, and startup_time when that splunkd
+    had started: what was logged in between came from starting up, not from the tests."""
 
-    def __init__(self, host, port, username, password, container=None, image=None, recording=False):
+    def __init__(self, host, port, username, password, container=None, image=None):
         self.host, self.port, self.username, self.password = host, port, username, password
-        self.container, self.image, self.recording = container, image, recording
+        self.container, self.image = container, image
+        self.ready_time = self.startup_time = None
 
     def connect(self, app=None):
         return connect(self.host, self.port, self.username, self.password, app)
@@ -114,9 +116,16 @@ def http_error_messages(error):
 
 
 def rest_entries(service, path, **query):
-    """[(name, content)] of a REST collection, read as JSON."""
+    """[(name, content)] of a REST collection, read as JSON; content["eai:acl"] is the entry's ACL (its app, owner,
+    sharing) when the endpoint gives one."""
     document = json.loads(service.get(path, output_mode="json", count=0, **query).body.read())
-    return [(entry["name"], entry["content"]) for entry in document.get("entry", [])]
+    found = []
+    for entry in document.get("entry", []):
+        content = dict(entry.get("content") or {})
+        if "acl" in entry:
+            content.setdefault("eai:acl", entry["acl"])
+        found.append((entry["name"], content))
+    return found
 
 
 def rest_content(service, path, **query):

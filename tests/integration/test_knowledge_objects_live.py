@@ -34,8 +34,9 @@ MACRO_CASES = [
      "| makeresults count=3 | `linux_ngrok_reverse_proxy_usage_filter` | stats count", {}, "count", "^3$"),
     ("ngrok_risk_notable_threshold", "| makeresults | eval threshold=`ngrok_risk_notable_threshold` | table threshold",
      {}, "threshold", "^100$"),
-    ("ngrok_risk_events", "search `ngrok_risk_events` | stats count", {"earliest_time": "-60m"}, "count", r"^\d+$"),
 ]
+# Macros whose exact results need data of their own, checked where that data is made.
+COVERED_ELSEWHERE = {"ngrok_risk_events": "test_risk_alert_live.py counts this run's risk events with it"}
 
 
 def test_every_macro_is_listed_with_its_definition(service, built_app):
@@ -45,7 +46,8 @@ def test_every_macro_is_listed_with_its_definition(service, built_app):
     listed = {row["title"]: row["definition"] for row in outcome.rows}
     expected = {name: stanza["definition"] for name, stanza in built_conf(built_app, "macros").items()}
     assert listed == expected
-    assert set(listed) == {case[0] for case in MACRO_CASES}, "every macro needs a case in MACRO_CASES"
+    assert set(listed) == {case[0] for case in MACRO_CASES} | set(COVERED_ELSEWHERE), (
+        "every macro needs a case in MACRO_CASES")
 
 
 @pytest.mark.parametrize("spl, params, field, expected", [pytest.param(*case[1:], id=case[0]) for case in MACRO_CASES])

@@ -55,3 +55,32 @@ def test_searchbnf_documents_every_option(built_app):
         assert "(%s=" % name in syntax, name
     description = parser.get("ngrokscore-command", "description")
     assert "defaults 50 and 100" in description and options.DEFAULTS["allowlist"] in description
+
+
+def test_readme_breakdown_examples_are_what_the_command_writes():
+    from ngrokscore_local import run
+
+    row = {"dest": "web-prod-03", "user": "www-data", "parent_process_name": "apache2",
+           "process": "/tmp/ngrok tcp 22 --log=stdout"}
+    cases = [([row], []), ([dict(row, process="ngrok version", parent_process_name="bash")], ["impact=20"]),
+             ([dict(row, process="ngrok http 80", parent_process_name="bash")], []),
+             ([row], ["modifiers=false", "impact=80"])]
+    text = readme()
+    for rows, args in cases:
+        [out] = run(rows, args).rows
+        assert "| %s | `%s` |" % (out["risk_score"], out["risk_score_breakdown"]) in text, out["risk_score_breakdown"]
+
+
+def test_readme_runner_example_is_what_the_runner_prints(tmp_path):
+    import subprocess
+    import sys
+
+    sample = os.path.join(ROOT, "samples", "ngrok_detections.csv")
+    with open(sample, encoding="utf-8") as handle:
+        first_row = "".join(handle.readlines()[:2])
+    one = tmp_path / "one.csv"
+    one.write_text(first_row, encoding="utf-8")
+    printed = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "ngrokscore_local.py"), str(one)],
+                             capture_output=True, text=True, check=True).stdout
+    table = printed.split("\n\n1 result(s) in")[0]
+    assert "```text\n%s\n```" % table in readme()

@@ -86,6 +86,8 @@ def test_default_scoring_of_a_detection_row(python):
                                    "web-prod-03 by user www-data")
     assert (row["ngrok_subcommand"], row["ngrok_target"]) == ("tcp", "22")
     assert (row["allowlisted"], row["allowlist_reason"]) == ("false", "")
+    assert row["risk_score_breakdown"] == ("base 50 +30 remote_admin_port +15 temporary_path +20 suspicious_parent "
+                                           "= 115, capped at 100")
     for field, value in DETECTION_ROW.items():
         assert row[field] == value
 
@@ -248,6 +250,27 @@ def test_scores_are_clamped_to_0_and_100():
               ["impact=20", "confidence=100"]).rows
     assert out[0]["risk_score"] == "0"
     assert reasons(out[0]) == ["informational ngrok command that opens no tunnel"]
+    assert out[0]["risk_score_breakdown"] == "base 20 -40 informational_verb = -20, raised to 0"
+
+
+def test_the_breakdown_names_the_base_each_modifiers_points_and_the_cap(app_copy):
+    write_lookup(app_copy, "ngrok_risk_modifiers.csv",
+                 "modifier,field,patterns,score,reason,enabled\n"
+                 "lab_host,dest,lab-*,-25,lab host,true\n"
+                 "ssh,ngrok_target_port,8022,35,SSH exposed,true\n")
+    # The admin's rows come on top of the shipped ones: these rows meet none of the shipped modifiers.
+    rows = [detection_row(dest="lab-1", parent_process_name="bash", process="ngrok tcp 8022"),
+            detection_row(parent_process_name="bash", process="ngrok tcp 8022"),
+            detection_row(parent_process_name="bash", process="ngrok http 80")]
+    out = run(rows, ["impact=80", "confidence=75"], app_dir=str(app_copy)).rows
+    assert [(row["risk_score"], row["risk_score_breakdown"]) for row in out] == [
+        ("70", "base 60 -25 lab_host +35 ssh = 70"),
+        ("95", "base 60 +35 ssh = 95"),
+        ("60", "base 60 = 60"),
+    ]
+    assert [reasons(row) for row in out] == [["lab host", "SSH exposed"], ["SSH exposed"], []]
+    [row] = run([detection_row()], ["modifiers=false"], app_dir=str(app_copy)).rows
+    assert row["risk_score_breakdown"] == "base 50 = 50 (modifiers off)"
 
 
 def test_custom_message_template():
@@ -310,6 +333,64 @@ def test_unknown_options_and_words_are_refused_with_the_list_of_options():
     for name in ("impact", "confidence", "message", "modifiers", "allowlist", "on_allowlist", "redact"):
         assert name in error
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("args, error", [
+    (["impact=50", "impact=60"],
+     "ngrokscore: option impact is given more than once: impact='50', impact='60'; give each option once"),
+    (["redact=true", "on_allowlist=drop", "redact=true"],
+     "ngrokscore: option redact is given more than once: redact='true', redact='true'; give each option once"),
+    (["message=a $dest$", "impact=1", "message=b", "impact=2"],
+     "ngrokscore: options message, impact are given more than once: message='a $dest$', message='b'; "
+     "impact='1', impact='2'; give each option once"),
+])
+def test_a_repeated_option_fails_the_search_naming_it(args, error, python):
+    result = run([detection_row()], args, python=python)
+    assert errors_of(result) == [error]
+    assert result.exit_code == 1
+    assert result.rows == []
+
+
+def warnings_of(result):
+    return [text for level, text in result.messages if level == "WARN"]
+
+
+@pytest.mark.parametrize("message, warning", [
+    ("score $risk_score on $dest",
+     "ngrokscore: check the message template: $risk_score, $dest lack a closing or opening $ and are shown as "
+     "written (a field is written $name$)"),
+    ("ngrok on $dest$ by $usr$",
+     "ngrokscore: check the message template: $usr$ is not a field of the detection's results or of ngrokscore's "
+     "output: it renders as \"unknown\" unless the results have a field of that name"),
+    ("{0} on $dest$ {port} $ngrok_target_port$ $x",
+     "ngrokscore: check the message template: $ngrok_target_port$ is not a field of the detection's results or of "
+     "ngrokscore's output: it renders as \"unknown\" unless the results have a field of that name; $x lacks a "
+     "closing or opening $ and is shown as written (a field is written $name$)"),
+])
+def test_template_mistakes_warn_once_at_search_start_and_the_search_runs(message, warning, python):
+    rows = [detection_row(process_id=str(i)) for i in range(5)]
+    result = run(rows, ["message=" + message], chunk_size=2, python=python)
+    assert result.messages == [("WARN", warning)]  # once, however many chunks
+    # At search start: with the getinfo reply or the first results, the replies splunkd shows messages of.
+    early = [message for metadata in (result.getinfo, result.replies[0][0])
+             for message in ((metadata.get("inspector") or {}).get("messages") or [])]
+    assert early == [["WARN", warning]]
+    assert result.exit_code == 0
+    assert len(result.rows) == 5 and all(row["risk_score"] == "100" for row in result.rows)
+
+
+def test_a_template_field_the_results_have_renders_although_it_was_warned_about():
+    result = run([detection_row(ticket="INC-7")], ["message=ngrok on $dest$ ($ticket$)"])
+    [warning] = warnings_of(result)
+    assert "$ticket$ is not a field" in warning and "unless the results have a field of that name" in warning
+    assert result.rows[0]["risk_message"] == "ngrok on web-prod-03 (INC-7)"
+
+
+def test_good_templates_raise_no_warning():
+    args = ["message=$dest$ $Processes.user$ $CommandLine$ $risk_score$ $risk_score_breakdown$ $firstTime$ $_time$"]
+    result = run([detection_row()], args)
+    assert result.messages == []
+    assert result.rows[0]["risk_message"].startswith("web-prod-03 unknown unknown 100 base 50 +30 ")
 
 
 # -- allowlist ----------------------------------------------------------------------------------------------------
@@ -574,6 +655,8 @@ def test_rerunning_on_scored_results_overwrites_the_output_fields():
     again = run(first, ["modifiers=false", "impact=10"]).rows
     assert again[0]["risk_score"] == "10" and reasons(again[0]) == []
     assert list(again[0]).count("risk_score") == 1
+    assert again[0]["risk_score_breakdown"] == "base 10 = 10 (modifiers off)"
+    assert first[0]["risk_score_breakdown"] != again[0]["risk_score_breakdown"]
 
 
 def test_csv_helpers_round_trip():

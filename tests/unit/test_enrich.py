@@ -83,6 +83,7 @@ def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
     assert [row["_time"] for row in table] == ["1", "2", "3"]
     assert table[1]["risk_score"] == "50"
     assert table[1]["risk_reasons"] == "not scored: internal error in ngrokscore (base score kept)"
+    assert table[1]["risk_score_breakdown"] == "base 50 = 50 (not scored: internal error in ngrokscore)"
     assert table[1]["process"] == MASK  # never leak a secret when redaction could not run
     assert table[1]["mitre_tactic_id"] == "TA0011" and table[1]["allowlisted"] == "false"
     assert table[0]["risk_score"] == "80" and table[2]["ngrok_target"] == "80"
@@ -115,3 +116,24 @@ def test_memory_stays_bounded_when_every_chunk_has_a_new_header():
         process(worker, header, [["1", "h%d" % i, "u", "bash", "ngrok", "ngrok tcp 22", str(i), "x"]
                                  for i in range(50)])
     assert len(worker._plans) <= enrich._PLAN_LIMIT
+
+
+def test_the_breakdown_adds_up_to_the_score_before_the_clamp():
+    rows = [["1", "h", "www-data", "apache2", "ngrok", "/tmp/ngrok tcp 22", "1"],
+            ["2", "h", "kim", "bash", "ngrok", "ngrok version", "2"],
+            ["3", "h", "kim", "bash", "ngrok", "ngrok http 80", "3"]]
+    table = as_dicts(*process(enricher(), HEADER, rows))
+    assert [row["risk_score_breakdown"] for row in table] == [
+        "base 50 +30 remote_admin_port +15 temporary_path +20 suspicious_parent = 115, capped at 100",
+        "base 50 -40 informational_verb = 10",
+        "base 50 = 50",
+    ]
+    assert [row["risk_score"] for row in table] == ["100", "10", "50"]
+    table = as_dicts(*process(enricher(modifiers="false", impact="80"), HEADER, rows))
+    assert [row["risk_score_breakdown"] for row in table] == ["base 80 = 80 (modifiers off)"] * 3
+
+
+def test_the_breakdown_can_be_put_in_the_message():
+    worker = enricher(message="$dest$ scored $risk_score$: $risk_score_breakdown$")
+    [row] = as_dicts(*process(worker, HEADER, [["1", "h", "root", "bash", "ngrok", "ngrok http 80", "1"]]))
+    assert row["risk_message"] == "h scored 60: base 50 +10 runs_as_root = 60"

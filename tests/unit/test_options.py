@@ -181,3 +181,61 @@ def test_base_score(impact, confidence, score):
 def test_default_base_score():
     settings = validate({})
     assert detection.base_score(settings.impact, settings.confidence) == 50
+
+
+# -- repeated options and message template warnings ----------------------------------------------------------------
+
+from sa_ngrok_detection.options import message_warning, repeated, repeated_error  # noqa: E402
+
+
+def test_each_option_once_is_fine():
+    args = ["impact=50", "confidence=100", "message=a=b $dest$", "redact=true"]
+    assert repeated(args) == [] and repeated_error(args) is None
+    assert repeated_error([]) is None
+
+
+def test_a_repeated_option_is_refused_naming_it_and_every_value():
+    assert repeated(["impact=50", "redact=t", "impact=60"]) == [("impact", ["50", "60"])]
+    assert repeated_error(["impact=50", "impact=60"]) == (
+        "ngrokscore: option impact is given more than once: impact='50', impact='60'; give each option once")
+
+
+def test_the_same_value_twice_is_refused_too():
+    assert repeated_error(["on_allowlist=drop", "on_allowlist=drop"]).startswith(
+        "ngrokscore: option on_allowlist is given more than once")
+
+
+def test_several_repeated_options_are_named_together():
+    error = repeated_error(["impact=1", "redact=t", "impact=2", "redact=f", "redact=1", "modifiers=f"])
+    assert error == ("ngrokscore: options impact, redact are given more than once: impact='1', impact='2'; "
+                     "redact='t', redact='f', redact='1'; give each option once")
+
+
+def test_words_that_are_not_options_are_not_counted_here():
+    # Unknown names and bare words have their own error (the list of options); a value may contain '='.
+    assert repeated(["impakt=1", "impakt=2", "verbose", "verbose", "message=x=1"]) == []
+
+
+def test_long_repeated_values_are_cut_short():
+    error = repeated_error(["message=" + "m" * 500, "message=short"])
+    assert "m" * 57 + "...'" in error and len(error) < 200
+
+
+def test_the_default_message_and_output_fields_raise_no_warning():
+    assert message_warning(detection.DEFAULT_MESSAGE) is None
+    tokens = " ".join("$%s$" % name for name in detection.OUTPUT_FIELDS)
+    assert message_warning(tokens) is None
+
+
+@pytest.mark.parametrize("token", ["dest", "Processes.dest", "Computer", "CommandLine", "process_path", "count",
+                                   "firstTime", "lastTime", "_time", "host", "process_current_directory"])
+def test_fields_the_detection_reads_raise_no_warning(token):
+    assert message_warning("on $%s$" % token) is None
+
+
+def test_message_warning_names_the_token():
+    assert message_warning("score $risk_score on $dest") == (
+        "ngrokscore: check the message template: $risk_score, $dest lack a closing or opening $ and are shown as "
+        "written (a field is written $name$)")
+    warning = message_warning("on $dest$ port $ngrok_target_port$")
+    assert warning.startswith("ngrokscore: check the message template: $ngrok_target_port$ is not a field")

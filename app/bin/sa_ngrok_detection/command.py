@@ -23,7 +23,7 @@ from . import detection
 from . import index_cache
 from . import modifiers as modifiers_module
 from .enrich import Enricher, SplunkCsv
-from .options import OPTION_NAMES, OptionError, validate
+from .options import OPTION_NAMES, OptionError, message_warning, repeated_error, validate
 from .redaction import redact
 
 _loaded = {}
@@ -161,6 +161,9 @@ class NgrokScoreCommand(StreamingCommand):
             self._fail("ngrokscore: unknown argument%s %s; the options are %s, each written name=value"
                        % ("s" if len(self.fieldnames) > 1 else "", " ".join(repr(word) for word in self.fieldnames),
                           ", ".join(OPTION_NAMES)))
+        repeats = repeated_error(getattr(self.metadata.searchinfo, "args", None) or ())
+        if repeats:
+            self._fail(repeats)
         given = {name: getattr(self, name) for name in OPTION_NAMES if getattr(self, name) is not None}
         try:
             settings = validate(given)
@@ -179,6 +182,9 @@ class NgrokScoreCommand(StreamingCommand):
         if allowlist is not None:
             for text in allowlist.warnings:
                 self.write_warning(_literal("ngrokscore: " + text))
+        template_warning = message_warning(settings.message)
+        if template_warning:
+            self.write_warning(_literal(template_warning))
         # The writer splunklib made for this protocol run, made to send pre-encoded replies (same state, same
         # framing; see _ReplyWriter).
         if type(self._record_writer) is RecordWriterV2:

@@ -81,6 +81,7 @@ MODIFIERS_LOOKUP = "ngrok_risk_modifiers.csv"
 OUTPUT_FIELDS = (
     "risk_score",
     "risk_reasons",
+    "risk_score_breakdown",
     "risk_message",
     "mitre_technique_id",
     "mitre_technique",

@@ -18,6 +18,7 @@ from operator import itemgetter
 
 from . import detection
 from .allowlist import PATTERN_FIELDS
+from .breakdown import describe, describe_unscored
 from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, decode_mv, encode_mv
 from .identity import is_identity
 from .modifiers import FACTS
@@ -41,8 +42,8 @@ _CONSTANT_OUTPUTS = {
     "detection_id": detection.DETECTION_ID,
 }
 # The output columns that change from row to row, in the order outcome() returns their values.
-_VARYING_COLUMNS = ("risk_score", "risk_reasons", "__mv_risk_reasons", "risk_message", "allowlisted",
-                    "allowlist_reason", "ngrok_subcommand", "ngrok_target")
+_VARYING_COLUMNS = ("risk_score", "risk_reasons", "__mv_risk_reasons", "risk_score_breakdown", "risk_message",
+                    "allowlisted", "allowlist_reason", "ngrok_subcommand", "ngrok_target")
 
 
 class SplunkCsv(csv.Dialect):
@@ -144,8 +145,10 @@ class Enricher(object):
             applied = [modifier for bit, modifier in enumerate(self.modifiers) if mask >> bit & 1]
             score = clamp(self.base + sum(modifier.score for modifier in applied))
             reasons = [modifier.reason for modifier in applied]
+            breakdown = describe(self.base, [(modifier.name, modifier.score) for modifier in applied],
+                                 self.settings.modifiers)
             found = self._scores[mask] = (str(score), csv_cell("\n".join(reasons)), csv_cell(encode_mv(reasons)),
-                                          ", ".join(reasons))
+                                          ", ".join(reasons), csv_cell(breakdown), breakdown)
         return found
 
 
@@ -288,7 +291,7 @@ class _Plan(object):
             if "__mv_" + field in positions:
                 self._place(positions["__mv_" + field], encode_mv(value) if isinstance(value, list) else "")
         for name in ("allowlisted", "ngrok_subcommand", "ngrok_target", "risk_score", "risk_message",
-                     "allowlist_reason"):
+                     "allowlist_reason", "risk_score_breakdown"):
             if "__mv_" + name in positions:
                 self._place(positions["__mv_" + name], "")  # an earlier multivalue would shadow the new value
         self.varying = [positions[name] for name in _VARYING_COLUMNS]
@@ -438,7 +441,7 @@ class _Plan(object):
                         bits |= 1 << bit
                 _remember(memory, key, bits)
             mask |= bits
-        score, reasons_cell, reasons_mv_cell, reasons_text = self.enricher.score_cells(mask)
+        score, reasons_cell, reasons_mv_cell, reasons_text, breakdown_cell, breakdown = self.enricher.score_cells(mask)
 
         entry = self.allowlist_entry(row) if self.allowlist is not None else None
         if entry is None:
@@ -452,6 +455,7 @@ class _Plan(object):
         outputs = None
         if self.message_uses_outputs:
             outputs = dict(self.enricher.constant_message_values, risk_score=score, risk_reasons=reasons_text,
+                           risk_score_breakdown=breakdown,
                            ngrok_subcommand=command_line.subcommand, ngrok_target=command_line.target,
                            allowlisted=allowlisted, allowlist_reason=entry.reason if entry is not None else "")
         if self.message_columns is not None:
@@ -461,7 +465,7 @@ class _Plan(object):
                 message_cell = _remember(self.messages, key, csv_cell(self.message(row, None)))
         else:
             message_cell = csv_cell(self.message(row, outputs))
-        return (score, reasons_cell, reasons_mv_cell, message_cell, allowlisted, reason_cell,
+        return (score, reasons_cell, reasons_mv_cell, breakdown_cell, message_cell, allowlisted, reason_cell,
                 command_line.subcommand_cell, command_line.target_cell), entry is not None
 
     def command_line(self, row):
@@ -565,7 +569,8 @@ class _Plan(object):
         for index, _ in self.redacted_indexes:
             if row[index]:
                 row[index] = MASK  # never leak a secret because redaction could not run
-        cells = (str(enricher.base), csv_cell(_FALLBACK_REASON), "", "", "false", "", "", "")
+        cells = (str(enricher.base), csv_cell(_FALLBACK_REASON), "", csv_cell(describe_unscored(enricher.base)), "",
+                 "false", "", "", "")
         return cells, False
 
 
