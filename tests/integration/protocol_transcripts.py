@@ -10,13 +10,14 @@ replaced in place in the metadata's text: nothing is parsed and re-serialised. W
 as many replies, that is a failure that says so, never a silent truncation.
 """
 
-import glob
 import json
 import os
 import re
 import select
 import subprocess
 import sys
+
+from interpreters import find_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILT_APP = os.path.join(ROOT, "build", "SA-ngrok-detection")
@@ -173,10 +174,4 @@ def replay_python(version):
     major_minor = ".".join(version.split(".")[:2])
     if "%d.%d" % sys.version_info[:2] == major_minor:
         return sys.executable
-    try:
-        root = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              check=True).stdout.decode().strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    candidates = sorted(glob.glob(os.path.join(root, "versions", major_minor + ".*", "bin", "python" + major_minor)))
-    return candidates[-1] if candidates else None
+    return find_python(major_minor)

@@ -4,7 +4,6 @@ rebuilt when the interpreter or the pins change and never reused half-built, and
 Each test runs a copy of setup_env.sh in a scratch project folder with its own requirements files (empty, or a pin
 that cannot install), so the real .venv is never touched; venvs without pip where nothing is installed."""
 
-import glob
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from interpreters import find_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SETUP_ENV = os.path.join(ROOT, "scripts", "setup_env.sh")
@@ -20,22 +20,8 @@ MAKEFILE = os.path.join(ROOT, "Makefile")
 pytestmark = pytest.mark.slow
 
 
-def _python(version):
-    """An installed CPython <major.minor> (pyenv, then PATH), or None."""
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip() if shutil.which(
-        "pyenv") else os.path.expanduser("~/.pyenv")
-    candidates = sorted(glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python")), reverse=True)
-    candidates += [path for path in (shutil.which("python" + version),) if path]
-    for path in candidates:
-        probe = subprocess.run([path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return path
-    return None
-
-
 def _need(version):
-    path = _python(version)
+    path = find_python(version)
     if path is None:
         pytest.skip("Python %s is not installed here (pyenv install %s)" % (version, version))
     return path
