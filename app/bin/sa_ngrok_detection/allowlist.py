@@ -24,7 +24,7 @@ import re
 from array import array
 
 from . import index_cache
-from .lookup_files import Problem, read_file, read_rows
+from .lookup_files import Problem, path_of, read_file, read_rows
 from .wildcard import Pattern, ascii_lower, is_only_wildcards_and_spaces
 
 PATTERN_FIELDS = ("dest", "user", "parent_process_name", "process")
@@ -353,23 +353,42 @@ def load(file_name, today=None, lookups_dir=None, cache_dir=None):
     searches skip parsing and indexing. Without it (tests, tools) nothing is written anywhere.
     """
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    day = today.isoformat()
+    path = path_of(file_name, lookups_dir)
+    file_identity = settled = None
+    if cache_dir is not None:
+        # A stat note (index_cache.py) says which content this very file has: no need to read and hash it.
+        file_identity, settled = index_cache.identity(path)
+        noted_key = index_cache.read_note("allowlist", path, file_identity, day, cache_dir)
+        if noted_key is not None:
+            table = _cached(file_name, noted_key, cache_dir)
+            if table is not None:
+                return table
     try:
         data = read_file(file_name, lookups_dir)
     except Problem as problem:
         return Allowlist(file_name, errors=[str(problem)])
     if data is None:
         return Allowlist(file_name)  # the admin's allowlist does not exist yet: no entries
-    key = index_cache.key("allowlist", file_name, today.isoformat(), data)
-    cached = index_cache.read(key, cache_dir) if cache_dir is not None else None
-    if cached is not None:
-        table = _from_cache(file_name, cached)
-        if table is not None:
-            return table
-    table = parse(file_name, data, today)
-    if cache_dir is not None:
-        index_cache.write(key, (table.rows_data(), table.errors, table.expired_lines, table.index_data()),
-                          cache_dir)
+    if cache_dir is None:
+        return parse(file_name, data, today)
+    key = index_cache.key("allowlist", file_name, day, data)
+    table = _cached(file_name, key, cache_dir)
+    if table is None:
+        table = parse(file_name, data, today)
+        stored = index_cache.write(key, (table.rows_data(), table.errors, table.expired_lines, table.index_data()),
+                                   cache_dir)
+    else:
+        stored = True
+    # The note stands for what was read only if the file kept its identity while it was read.
+    if stored and settled and index_cache.identity(path) == (file_identity, True):
+        index_cache.write_note("allowlist", path, file_identity, day, key, cache_dir)
     return table
+
+
+def _cached(file_name, key, cache_dir):
+    cached = index_cache.read(key, cache_dir)
+    return _from_cache(file_name, cached) if cached is not None else None
 
 
 def _from_cache(file_name, cached):
