@@ -29,7 +29,9 @@ sys.path.insert(0, os.path.join(APP_DIR, "bin", "lib"))
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402
 
-gc.enable()
+if LEAN:
+    gc.freeze()
+    gc.enable()
 
 
 @Configuration(distributed=True)
