@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The robustness and security campaign, from one command, and its whole results table.
 
-    .venv/bin/python scripts/robustness.py                       # short form: about 10 minutes on 2 cores
+    .venv/bin/python scripts/robustness.py                       # short form: about 15 minutes on 2 cores
     .venv/bin/python scripts/robustness.py --long                # long form: about 30 minutes on 2 cores
     .venv/bin/python scripts/robustness.py --long --fuzz-seconds 60   # the same (60 s is the long default)
     .venv/bin/python scripts/robustness.py --alert-only          # only the alert fault injection; prints its rows
@@ -10,7 +10,8 @@ One run, against the built app (run scripts/build.py first), in this order:
 
 1. pytest tests/robustness/ with HYPOTHESIS_PROFILE=campaign (long) or ci (short): the protocol properties, the
    hostile command-line properties (tunnels never under-scored, secrets never returned), the adversarial cases
-   (issue 9's counted apart), the alert action's fault injection at 100,000 results, the fuzzer regressions;
+   (issue 9's counted apart), the alert action's fault injection (100,000 results long, 20,000 short), the fuzzer
+   regressions;
 2. the worst-case command-line shapes of scripts/benchmark_worst_case.py (1 MB long, 250 KB short): CPU seconds,
    reported against their target, not a test (a busy machine changes the figures, never a verdict);
 3. the coverage-guided fuzzer (atheris, scripts/fuzz.py) on every target, --fuzz-seconds each.
@@ -37,22 +38,22 @@ SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(SCRIPTS)
 REPORTS = os.path.join(ROOT, "reports", "robustness")
 TABLE = os.path.join(ROOT, "docs", "robustness.md")
-# Results the alert action's fault injection feeds it here (`make test` runs the same tests with 2,000).
+# Results the alert action's fault injection feeds it (`make test` runs the same tests with 2,000).
 ALERT_ROWS = 100000
 ALERT_TESTS = "tests/robustness/test_alert_faults.py"
 ADVERSARIAL = os.path.join(ROOT, "tests", "robustness", "test_adversarial.py")
 ISSUE_9_MARKER = "# -- issue 9:"
-FORMS = {"short": {"profile": "ci", "fuzz_seconds": 20, "worst_case_size": 250000},
-         "long": {"profile": "campaign", "fuzz_seconds": 60, "worst_case_size": 1000000}}
+FORMS = {"short": {"profile": "ci", "fuzz_seconds": 20, "worst_case_size": 250000, "alert_rows": 20000},
+         "long": {"profile": "campaign", "fuzz_seconds": 60, "worst_case_size": 1000000, "alert_rows": ALERT_ROWS}}
 
 
-def run_tests(profile, paths=("tests/robustness",)):
+def run_tests(profile, paths=("tests/robustness",), alert_rows=ALERT_ROWS):
     """pytest on ``paths``; returns its exit code and {module: {test name: failed}} from its JUnit report."""
     os.makedirs(REPORTS, exist_ok=True)
     junit = os.path.join(REPORTS, "junit.xml")
     if os.path.exists(junit):
         os.remove(junit)
-    env = dict(os.environ, HYPOTHESIS_PROFILE=profile, ROBUSTNESS_ALERT_ROWS=str(ALERT_ROWS))
+    env = dict(os.environ, HYPOTHESIS_PROFILE=profile, ROBUSTNESS_ALERT_ROWS=str(alert_rows))
     code = subprocess.call([sys.executable, "-m", "pytest"] + list(paths) + ["-q", "-p", "no:cacheprovider",
                            "--junitxml", junit], cwd=ROOT, env=env)
     cases = {}
@@ -287,7 +288,7 @@ def write_table(form, command, started_at, load_average, minutes, rows, problems
         "%.0f minutes." % (started_at, os.cpu_count() or 1, platform.machine(), platform.python_version(), command,
                            form, load_average, minutes),
         "Every row below comes from that one run; `scripts/robustness.py` rewrites this whole file each time (the "
-        "long form with 60-second fuzzing per target takes about 30 minutes on 2 cores, the short form about 10).",
+        "long form with 60-second fuzzing per target takes about 30 minutes on 2 cores, the short form about 15).",
         "",
         "| category | inputs tried | crashes | hangs | rows lost | events lost / duplicated | secrets leaked | reproduce |",
         "|---|---|---|---|---|---|---|---|",
@@ -341,9 +342,9 @@ def main():
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load_average = "%.2f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else "unknown"
     started = time.monotonic()
-    print("== 1/3 tests/robustness (Hypothesis %s profile, alert action at %d results)" % (settings["profile"],
-                                                                                          ALERT_ROWS), flush=True)
-    test_code, cases = run_tests(settings["profile"])
+    print("== 1/3 tests/robustness (Hypothesis %s profile, alert action at %d results)" % (
+        settings["profile"], settings["alert_rows"]), flush=True)
+    test_code, cases = run_tests(settings["profile"], alert_rows=settings["alert_rows"])
     print("== 2/3 worst-case command lines (%d characters)" % settings["worst_case_size"], flush=True)
     worst, worst_error = run_worst_case(settings["worst_case_size"])
     print("== 3/3 fuzzing, %d s per target" % seconds, flush=True)
