@@ -64,12 +64,12 @@ fuzz: ## coverage-guided fuzzing of the pure core, FUZZ_SECONDS per target (need
 	$(PY) scripts/build.py
 	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
-robustness: ## the robustness campaign and its results table, docs/robustness.md (about 5 minutes)
+robustness: ## the robustness campaign and its whole results table, docs/robustness.md (about 10 minutes)
 	@$(SETUP_ENV) fuzz
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py
 
-robustness-long: ## the long robustness campaign
+robustness-long: ## the long robustness campaign, 60 s of fuzzing per target (about 30 minutes on 2 cores)
 	@$(SETUP_ENV) fuzz
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py --long
