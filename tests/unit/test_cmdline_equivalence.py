@@ -1,0 +1,69 @@
+"""The fast paths of the command-line parser and the redactor decide exactly what the plain per-word walks decided.
+
+``cmdline_reference/`` holds the parser and the redactor as they were before the fast paths (issue 9 item 6: a
+1 MB line of hundreds of thousands of words must cost well under a CPU-second): every word visited by a Python
+step. The built modules now cut words by C-level iteration, add whole runs of positional words at once, find
+targets by bisection and skip readings that cannot differ. On generated hostile lines (every quote, escape,
+operator, separator, secret keyword, verb and flag shape the parser treats apart, mixed at random) both give the
+same parse_all facts and the same masked text.
+"""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cmdline_reference import ngrok_cmdline_reference as reference_cmdline
+from cmdline_reference import redaction_reference as reference_redaction
+from sa_ngrok_detection import ngrok_cmdline, redaction
+
+FRAGMENTS = [
+    # words and separators
+    "ngrok", "/usr/bin/ngrok", "NGROK", "x", "a", "22", "8080", "localhost:22", "http://u:p@h:80/x", "", " ", "  ",
+    "\t", "\n", "\x00", "\x1e", "\u00a0", "\u2028",
+    # quotes, escapes, operators
+    '"', "'", "\\", "\\\n", "\\ ", ";", "&", "&&", "|", ">", "<", "2>&1", ">x", "1>", "9<", ">&-",
+    # verbs and launchers
+    "tcp", "TCP", "http", "tls", "tunnel", "start", "service", "install", "config", "add-authtoken", "add-api-key",
+    "authtoken", "api", "version", "help", "sudo", "-u", "nohup", "sh", "-c", "bash", "env", "timeout", "5",
+    "NGROK_AUTHTOKEN=", "NGROK_API_KEY", "=",
+    # flags
+    "--", "-", "--log", "-log", "--metadata", "--config", "--authtoken", "--authtoken=", "-authtoken", "--api-key",
+    "--basic-auth", "-auth", "--value", "--private-key-pem", "--help", "-h", "--help=false", "-v", "--all", "-all",
+    "--proxy-proto", "--label", "--request-header-add", "--url", "-----BEGIN",
+    # headers and URLs
+    "Authorization:", "Bearer", "X-Api-Key:", "Cookie:", "?token=", "&sig=", "https://", "@", "x-amz-date:",
+]
+
+
+@st.composite
+def hostile_lines(draw):
+    pieces = draw(st.lists(st.sampled_from(FRAGMENTS), max_size=24))
+    joiner = draw(st.sampled_from([" ", "", "\x00", " \t "]))
+    return joiner.join(pieces)
+
+
+ANY_TEXT = st.text(alphabet=st.sampled_from(list("ngrok tcp2-=\"'\\;&|<>\x00\n\t aA:@?/")), max_size=40)
+
+
+def _same_decisions(line):
+    assert ngrok_cmdline.parse_all(line) == reference_cmdline.parse_all(line), line
+    assert redaction.redact(line) == reference_redaction.redact(line), line
+    for reading in ("shell_tokens", "plain_tokens"):
+        assert getattr(ngrok_cmdline, reading)(line) == getattr(reference_cmdline, reading)(line), (reading, line)
+
+
+@settings(max_examples=400)
+@given(hostile_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_hostile_lines(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=200)
+@given(ANY_TEXT)
+def test_fast_paths_decide_as_the_word_by_word_walks_on_any_text(line):
+    _same_decisions(line)
+
+
+def test_every_worst_case_shape_decides_as_before_at_a_small_size():
+    from benchmark_worst_case import SHAPES
+    for build in SHAPES.values():
+        _same_decisions(build(2000))
