@@ -41,6 +41,15 @@ def hostile_lines(draw):
     return joiner.join(pieces)
 
 
+@st.composite
+def tunnel_lines(draw):
+    """ngrok, then verbs, flags with and without values, words and empty arguments (two spaces), as argv."""
+    words = draw(st.lists(st.sampled_from(["tcp", "http", "tunnel", "start", "version", "-h", "--log", "--metadata",
+                                           "--label", "--", "x", "22", "h:80", "", "", "--authtoken", "-v"]),
+                          max_size=14))
+    return draw(st.sampled_from(["ngrok ", "sudo ngrok ", "x "])) + " ".join(words)
+
+
 ANY_TEXT = st.text(alphabet=st.sampled_from(list("ngrok tcp2-=\"'\\;&|<>\x00\n\t aA:@?/")), max_size=40)
 
 
@@ -57,6 +66,12 @@ def test_fast_paths_decide_as_the_word_by_word_walks_on_hostile_lines(line):
     _same_decisions(line)
 
 
+@settings(max_examples=400)
+@given(tunnel_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_tunnel_lines(line):
+    _same_decisions(line)
+
+
 @settings(max_examples=200)
 @given(ANY_TEXT)
 def test_fast_paths_decide_as_the_word_by_word_walks_on_any_text(line):
@@ -67,3 +82,17 @@ def test_every_worst_case_shape_decides_as_before_at_a_small_size():
     from benchmark_worst_case import SHAPES
     for build in SHAPES.values():
         _same_decisions(build(2000))
+
+
+LISTED = [
+    "ngrok --log a tcp --log b c --log d e  --log f",  # the last run ends with an empty argument
+    "ngrok --log a tcp --log b 22 --log d h:80  --log f",
+    "ngrok --metadata a b -- tcp 22",
+    "ngrok --log ngrok tcp 8080 --log version 22",
+    "sh -c \"sudo sh -c 'ngrok --authtoken x tcp 22'\"",
+]
+
+
+def test_listed_lines_decide_as_the_word_by_word_walks():
+    for line in LISTED:
+        _same_decisions(line)
