@@ -50,6 +50,18 @@ def tunnel_lines(draw):
     return draw(st.sampled_from(["ngrok ", "sudo ngrok ", "x "])) + " ".join(words)
 
 
+@st.composite
+def spaced_secret_lines(draw):
+    """A secret flag that takes spaces, then words: plain ones, quoted ones, quotes that open or close, flags,
+    operators, escapes (what may end the secret in one reading and not the other)."""
+    words = draw(st.lists(st.sampled_from(["a", "b", '"', "'", 'a"', '"a', "a'", "'a", 'x"y', "x\\", "\\ ",
+                                           "--log", "-x", "-", "--", ";", "&&", ">", "authtoken", '"a b"']),
+                          max_size=12))
+    flag = draw(st.sampled_from(["--basic-auth", "-auth", "--value", "--private-key-pem", "--authtoken"]))
+    joiner = draw(st.sampled_from([" ", "\x00"]))
+    return "ngrok http " + flag + draw(st.sampled_from([" ", "=", " = "])) + joiner.join(words)
+
+
 ANY_TEXT = st.text(alphabet=st.sampled_from(list("ngrok tcp2-=\"'\\;&|<>\x00\n\t aA:@?/")), max_size=40)
 
 
@@ -69,6 +81,12 @@ def test_fast_paths_decide_as_the_word_by_word_walks_on_hostile_lines(line):
 @settings(max_examples=400)
 @given(tunnel_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_tunnel_lines(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=300)
+@given(spaced_secret_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_spaced_secrets(line):
     _same_decisions(line)
 
 

@@ -129,6 +129,7 @@ SHELL_WORD = re.compile(
 )
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
 _OPERATOR_START = frozenset("<>;&|0123456789")
+_OPERATOR_CHARACTER = re.compile(r"[<>;&|]")
 _PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
@@ -150,8 +151,11 @@ _READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
 
 def unquote(word):
     """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b, a\\<newline>b -> ab."""
-    if not _NEEDS_UNQUOTE.search(word):
-        return word
+    if "\\" not in word:  # no escape: quotes of one kind are just dropped (the other kind would be literal)
+        if "'" not in word:
+            return word.replace('"', "") if '"' in word else word
+        if '"' not in word:
+            return word.replace("'", "")
     return "".join(escaped or double or single or plain or ""
                    for escaped, double, single, plain in _QUOTED_PART.findall(word))
 
@@ -234,6 +238,10 @@ def _is_operator(piece):
 def shell_words(text):
     """The shell reading's words and operators, without positions: [(is_operator, text)]."""
     quoted = _NEEDS_UNQUOTE.search(text) is not None
+    if _OPERATOR_CHARACTER.search(text) is None:  # no piece can be an operator
+        if quoted:
+            return [(False, unquote(piece)) for piece in SHELL_WORD.findall(text) if piece]
+        return [(False, piece) for piece in SHELL_WORD.findall(text) if piece]
     return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
             for piece in SHELL_WORD.findall(text) if piece]
 

@@ -25,6 +25,8 @@ a fixed character or at a word start and are searched without overlapping.
 """
 
 import re
+from bisect import bisect_left
+from itertools import islice
 
 from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, plain_tokens, shell_tokens
 
@@ -101,7 +103,9 @@ def _walk(text, tokens, quoted_reading):
     positional = False  # after authtoken/add-authtoken/add-api-key: the next plain word is the secret
     env_name = False  # after a lone NGROK_AUTHTOKEN: "=" or "=X" follows
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
-    for start, end, is_operator, word in tokens:
+    stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
+    walking = enumerate(tokens)
+    for at, (start, end, is_operator, word) in walking:
         if is_operator:
             spaced = False
             if _CONTROL.match(word):
@@ -150,6 +154,16 @@ def _walk(text, tokens, quoted_reading):
                 else:
                     spans.append((start, end))
                 spaced = _continues(raw, quoted_reading)
+                if spaced:
+                    # Every word up to the next one that may end the secret (an operator, a flag, a quote) joins
+                    # it as this one did: take them in one step.
+                    if stops is None:
+                        stops = _spaced_stops(text, tokens)
+                    following = bisect_left(stops, at + 1)
+                    following = stops[following] if following < len(stops) else len(tokens)
+                    if following > at + 1:
+                        spans[-1] = (spans[-1][0], tokens[following - 1][1])
+                        next(islice(walking, following - at - 2, None), None)  # step over them
                 continue
             spaced = False
         if flag is not None:
@@ -188,6 +202,15 @@ def _walk(text, tokens, quoted_reading):
             positional = False
             spans.append((start, end))
     return spans
+
+
+def _spaced_stops(text, tokens):
+    """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
+    with a dash (flags), words holding a quote (the reading may end the secret there)."""
+    if '"' not in text and "'" not in text:
+        return [at for at, token in enumerate(tokens) if token[2] or token[3][:1] == "-"]
+    return [at for at, (start, end, is_operator, word) in enumerate(tokens)
+            if is_operator or word[:1] == "-" or '"' in text[start:end] or "'" in text[start:end]]
 
 
 def _header_spans(text, spans):
