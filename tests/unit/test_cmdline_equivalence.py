@@ -31,6 +31,8 @@ FRAGMENTS = [
     "--proxy-proto", "--label", "--request-header-add", "--url", "-----BEGIN",
     # headers and URLs
     "Authorization:", "Bearer", "X-Api-Key:", "Cookie:", "?token=", "&sig=", "https://", "@", "x-amz-date:",
+    "Host:", "sig:", "key :", "Code:", "signer:", "keys:", "\u212aey:", "\u017fession:", "?a=", "?key=", "&code=",
+    "&x-goog-credential=", "Basic", "u:p@", "/", "#", "?",
 ]
 
 

@@ -43,17 +43,21 @@ _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ 
 _CONTROL = re.compile(r"^[;&|]+$")
 _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
-# Names of headers and query parameters that carry credentials.
-_CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature"
-                              r"|^sig$|^key$|^code$|x-amz-|x-goog-", re.IGNORECASE)
-# "Name:" at a word start; the value follows (see _header_spans).
-_HEADER_NAME = re.compile(r"(?<![\w-])(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
+# Names of headers and query parameters that carry credentials: a name holding one of these (any letter case), or a
+# name that is sig, key or code. Each pattern below looks for them ahead of a name (a look-ahead that scans the name
+# once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
+# name starts (at a word start, or after ? or &) and stays inside that name.
+_CREDENTIAL_WORDS = r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-"
+# "Name:" at a word start, with a credential name; the value follows (see _header_spans).
+_CREDENTIAL_HEADER = re.compile(r"(?<![\w-])(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
+                                r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
 _AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
-# scheme://userinfo@host: the authority runs to the first / ? # or space; userinfo to its last @.
-_URL_AUTHORITY = re.compile(r"[^/?#\s\x00\"'<>]*")
-# ?name=value and &name=value.
-_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)")
+# "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
+_URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
+# ?name=value and &name=value, with a credential name.
+_CREDENTIAL_PARAMETER = re.compile(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
+                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
@@ -217,12 +221,10 @@ def _header_spans(text, spans):
     position = 0
     word_ends = None
     while True:
-        match = _HEADER_NAME.search(text, position)
+        match = _CREDENTIAL_HEADER.search(text, position)
         if match is None:
             return
         position = match.end()
-        if not _CREDENTIAL_NAME.search(match.group("name")):
-            continue
         start = match.end()
         scheme = _AUTH_SCHEME.match(text, start)
         if scheme is not None:
@@ -242,26 +244,17 @@ def _quoted_word_ends(text):
     ends = {}
     for start, end, is_operator, _ in shell_tokens(text):
         if not is_operator and ('"' in text[start:end] or "'" in text[start:end]):
-            for match in _HEADER_NAME.finditer(text, start, end):
+            for match in _CREDENTIAL_HEADER.finditer(text, start, end):
                 ends[match.start()] = end
     return ends
 
 
 def _url_spans(text, spans):
-    # Every "://", also one inside another URL's authority (https://x@https://u:p@h): each authority scan stops at
-    # the next "/", so the scans never overlap.
-    position = text.find("://")
-    while position >= 0:
-        start = position + 3
-        authority = _URL_AUTHORITY.match(text, start).group()
-        at = authority.rfind("@")
-        if at >= 0:
-            spans.append((start, start + at))
-        position = text.find("://", position + 1)
+    # Every "://", also one inside another URL's authority (https://x@https://u:p@h): an authority stops at the
+    # next "/", so no "://" lies inside a match and the matches never overlap.
+    spans += [match.span(1) for match in _URL_USERINFO.finditer(text)]
     if "=" in text:
-        for match in _QUERY_PARAMETER.finditer(text):
-            if match.group("value") and _CREDENTIAL_NAME.search(match.group("name")):
-                spans.append(match.span("value"))
+        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER.finditer(text) if match.group("value")]
 
 
 def secret_spans(text, _depth=0):
