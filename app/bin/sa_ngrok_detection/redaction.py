@@ -47,9 +47,12 @@ _DUPLICATION = re.compile(r"&-?\d*$")
 # name that is sig, key or code. Each pattern below looks for them ahead of a name (a look-ahead that scans the name
 # once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
 # name starts (at a word start, or after ? or &) and stays inside that name.
-_CREDENTIAL_WORDS = r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-"
+# (auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-, grouped by
+# first letter so that a position is ruled out in a few comparisons).
+_CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
+                    r"|x-(?:amz|goog)-"
 # "Name:" at a word start, with a credential name; the value follows (see _header_spans).
-_CREDENTIAL_HEADER = re.compile(r"(?<![\w-])(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
+_CREDENTIAL_HEADER = re.compile(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
                                 r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
 _AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
