@@ -36,6 +36,18 @@ NgrokInvocation = namedtuple(
 
 EMPTY = NgrokInvocation("", "", "", "", "", (), False)
 
+
+def _when_needed(source):
+    """A pattern compiled at its first use: start-up pays only for the patterns its rows need (a command line
+    without quotes, escapes or operators never needs the shell reading's patterns)."""
+    compiled = []
+
+    def pattern():
+        if not compiled:
+            compiled.append(re.compile(source))
+        return compiled[0]
+    return pattern
+
 # Launchers that run the next word as a command, with their options that take a separate value.
 _LAUNCHERS = {
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"},
@@ -63,7 +75,6 @@ _SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
 # help): a word of the command line that is one of these is the verb even when a multi-word flag value came first.
 VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
     version help""".split())
-_LONGEST_VERB = max(len(verb) for verb in VERBS)
 
 
 def _letter_cases(word):
@@ -73,8 +84,15 @@ def _letter_cases(word):
     return [first + tail for first in {word[0], word[0].upper()} for tail in rest]
 
 
-# Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too).
-_ANY_CASE_VERBS = frozenset(variant for verb in VERBS for variant in _letter_cases(verb))
+def _any_case_verbs():
+    """Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too):
+    about 2,500 words, made when first needed (a line whose first word is not a verb), not at start-up."""
+    if not _ANY_CASE_VERBS:
+        _ANY_CASE_VERBS.append(frozenset(variant for verb in VERBS for variant in _letter_cases(verb)))
+    return _ANY_CASE_VERBS[0]
+
+
+_ANY_CASE_VERBS = []
 # Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
 TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
 # Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
@@ -116,13 +134,13 @@ _TRUE = frozenset(["", "true", "t", "1"])
 # stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
 # is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
 # (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
-SHELL_PIECE = re.compile(
+SHELL_PIECE = _when_needed(
     r"((?:[\s\x00]|\\\r?\n)+"
     r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
-SHELL_WORD = re.compile(
+SHELL_WORD = _when_needed(
     r"(?:[\s\x00]|\\\r?\n)+"
     r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
@@ -135,7 +153,7 @@ _PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats ap
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
 _NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
-_QUOTED_PART = re.compile(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
+_QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
 _PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
@@ -157,7 +175,7 @@ def unquote(word):
         if '"' not in word:
             return word.replace("'", "")
     return "".join(escaped or double or single or plain or ""
-                   for escaped, double, single, plain in _QUOTED_PART.findall(word))
+                   for escaped, double, single, plain in _QUOTED_PART().findall(word))
 
 
 _cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
@@ -191,7 +209,7 @@ def shell_tokens(text):
     append = tokens.append
     position = 0
     quoted = _NEEDS_UNQUOTE.search(text) is not None
-    for piece in SHELL_PIECE.findall(text):
+    for piece in SHELL_PIECE().findall(text):
         end = position + len(piece)
         first = piece[0]
         if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
@@ -240,10 +258,10 @@ def shell_words(text):
     quoted = _NEEDS_UNQUOTE.search(text) is not None
     if _OPERATOR_CHARACTER.search(text) is None:  # no piece can be an operator
         if quoted:
-            return [(False, unquote(piece)) for piece in SHELL_WORD.findall(text) if piece]
-        return [(False, piece) for piece in SHELL_WORD.findall(text) if piece]
+            return [(False, unquote(piece)) for piece in SHELL_WORD().findall(text) if piece]
+        return [(False, piece) for piece in SHELL_WORD().findall(text) if piece]
     return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
-            for piece in SHELL_WORD.findall(text) if piece]
+            for piece in SHELL_WORD().findall(text) if piece]
 
 
 def plain_words(text):
@@ -407,7 +425,8 @@ def _invocation(binary, args):
     # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
     verb_at, candidates = 0, [0]
     if words and not (clean_of[0] and words[0].lower() in VERBS):
-        verbs = [at for at, word in enumerate(words) if word in _ANY_CASE_VERBS]
+        any_case_verbs = _any_case_verbs()
+        verbs = [at for at, word in enumerate(words) if word in any_case_verbs]
         candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
         verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
     subcommand = words[verb_at].lower() if words else ""

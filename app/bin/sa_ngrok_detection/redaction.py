@@ -28,7 +28,7 @@ import re
 from bisect import bisect_left
 from itertools import islice
 
-from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, plain_tokens, shell_tokens
+from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
 MASK = "********"
 
@@ -52,14 +52,14 @@ _DUPLICATION = re.compile(r"&-?\d*$")
 _CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
                     r"|x-(?:amz|goog)-"
 # "Name:" at a word start, with a credential name; the value follows (see _header_spans).
-_CREDENTIAL_HEADER = re.compile(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
+_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
                                 r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
-_AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
+_AUTH_SCHEME = _when_needed(r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+")
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
 # "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
 _URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
 # ?name=value and &name=value, with a credential name.
-_CREDENTIAL_PARAMETER = re.compile(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
+_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
                                    r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
@@ -224,12 +224,12 @@ def _header_spans(text, spans):
     position = 0
     word_ends = None
     while True:
-        match = _CREDENTIAL_HEADER.search(text, position)
+        match = _CREDENTIAL_HEADER().search(text, position)
         if match is None:
             return
         position = match.end()
         start = match.end()
-        scheme = _AUTH_SCHEME.match(text, start)
+        scheme = _AUTH_SCHEME().match(text, start)
         if scheme is not None:
             start = scheme.end()
         end = _NOT_SPACE.match(text, start).end()
@@ -247,7 +247,7 @@ def _quoted_word_ends(text):
     ends = {}
     for start, end, is_operator, _ in shell_tokens(text):
         if not is_operator and ('"' in text[start:end] or "'" in text[start:end]):
-            for match in _CREDENTIAL_HEADER.finditer(text, start, end):
+            for match in _CREDENTIAL_HEADER().finditer(text, start, end):
                 ends[match.start()] = end
     return ends
 
@@ -257,7 +257,7 @@ def _url_spans(text, spans):
     # next "/", so no "://" lies inside a match and the matches never overlap.
     spans += [match.span(1) for match in _URL_USERINFO.finditer(text)]
     if "=" in text:
-        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER.finditer(text) if match.group("value")]
+        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
 
 
 def secret_spans(text, _depth=0):
