@@ -141,7 +141,6 @@ def _walk(text, tokens, quoted_reading):
             if not (word[:1] == "-" and (_flag_name(word) or ("",))[0] in _SECRET_FLAGS):
                 continue
         if expect == "secret":
-            raw = text[start:end]
             expect = None
             if word == "=":
                 expect = "secret"  # --authtoken = X
@@ -149,13 +148,14 @@ def _walk(text, tokens, quoted_reading):
             if not word.startswith("--") or len(word) == 2 or word.startswith("-----"):
                 spans.append((start, end))  # "-x" may well be a password; "-----BEGIN" starts a PEM key
                 # a\ b read without quotes: the escaped space joins the next word to the secret
+                raw = text[start:end]
                 spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
-        flag = _flag_name(word) if word[:1] == "-" else None
+        is_flag = word[:1] == "-" and len(word) > 1 and word != "--"  # as _flag_name, inline: the hot path
         if spaced:
-            raw = text[start:end]
-            if flag is None:
+            if not is_flag:
+                raw = text[start:end]
                 if spans and spans[-1][1] <= start:
                     spans[-1] = (spans[-1][0], end)  # one span for the whole spaced secret
                 else:
@@ -173,15 +173,17 @@ def _walk(text, tokens, quoted_reading):
                         next(islice(walking, following - at - 2, None), None)  # step over them
                 continue
             spaced = False
-        if flag is not None:
-            name, equals, value = flag
+        if is_flag:
+            name, equals, value = word.lstrip("-").partition("=")
+            name = name.lower()
             if name in _SECRET_FLAGS:
-                raw = text[start:end]
                 if not equals:
                     expect, spaced = "secret", name in _SPACED_SECRET_FLAGS
-                elif _after_equals(text, start, end)[0] < end:  # "--authtoken= 22": no value; 22 is a word
-                    spans.append(_after_equals(text, start, end))
-                    spaced = name in _SPACED_SECRET_FLAGS and _continues(raw, quoted_reading)
+                else:
+                    value_span = _after_equals(text, start, end)
+                    if value_span[0] < end:  # "--authtoken= 22": no value; 22 is a word
+                        spans.append(value_span)
+                        spaced = name in _SPACED_SECRET_FLAGS and _continues(text[start:end], quoted_reading)
             elif name in VALUE_FLAGS and not equals:
                 expect = "value"
             continue
