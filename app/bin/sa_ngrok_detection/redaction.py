@@ -280,15 +280,23 @@ def secret_spans(text, _depth=0):
     _header_spans(text, spans)
     _url_spans(text, spans)
     merged = []
+    first, last = 0, -1  # the span being merged; none yet
     for start, end in sorted(spans):
         if start >= end:
             continue
-        if merged and (start <= merged[-1][1] or (not text[merged[-1][1]:start].strip()
-                                                  and "\x1e" not in text[merged[-1][1]:start])):
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-            continue
-        merged.append((start, end))
+        if last >= 0:
+            if start <= last:
+                if end > last:
+                    last = end
+                continue
+            gap = text[last:start]
+            if not gap.strip() and "\x1e" not in gap:
+                last = end
+                continue
+            merged.append((first, last))
+        first, last = start, end
+    if last >= 0:
+        merged.append((first, last))
     return merged
 
 
@@ -303,11 +311,12 @@ def redact(text):
     if not spans:
         return text
     pieces, position = [], 0
+    append = pieces.append
     for start, end in spans:
-        pieces.append(text[position:start])
-        pieces.append(_masked(text[start:end]))
+        append(text[position:start])
+        append(_masked(text[start:end]))
         position = end
-    pieces.append(text[position:])
+    append(text[position:])
     return "".join(pieces)
 
 
