@@ -110,6 +110,9 @@ LISTED = [
     "ngrok --metadata a b -- tcp 22",
     "ngrok --log ngrok tcp 8080 --log version 22",
     "sh -c \"sudo sh -c 'ngrok --authtoken x tcp 22'\"",
+    # word positions: one separator character between words or more, around them or not, NUL and Unicode spaces
+    " ngrok --authtoken x ", "\x00ngrok\x00--authtoken\x00x\x00", "ngrok  --authtoken\u2028x\u3000", "\t\n",
+    "ngrok --basic-auth a b c\x00", "x\x1e--authtoken\x1ey", "\u0085ngrok --api-key k\u00a0",
 ]
 
 

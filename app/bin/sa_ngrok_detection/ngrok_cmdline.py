@@ -20,6 +20,7 @@ import re
 from bisect import bisect_left
 from collections import namedtuple
 from itertools import accumulate, repeat
+from operator import add, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -185,9 +186,23 @@ def _runs(text):
     """The words of ``text`` cut at whitespace and NUL only, as (start, end, False, word) tuples: the tokens of
     both readings when the text holds no quote, backslash or operator character. Built by C-level iteration
     (no Python step per word): hundreds of thousands of words cost milliseconds."""
-    pieces = PLAIN_PIECE.findall(text)
-    if not pieces:
+    spaced = text.replace("\x00", " ") if "\x00" in text else text
+    words = spaced.split()  # str.split cuts where \s matches (str.isspace)
+    if not words:
         return []
+    lengths = list(map(len, words))
+    before = len(spaced) - len(spaced.lstrip())
+    if sum(lengths) + len(words) - 1 + before + len(spaced) - len(spaced.rstrip()) == len(text):
+        # One separator character between words (the usual shape): each word ends one character before the
+        # running sum of word lengths plus one, and starts where the previous sum ended (shifted by what leads).
+        following = accumulate(map(add, lengths, repeat(1)))
+        if before:
+            following = map(add, following, repeat(before))
+        following = list(following)
+        starts = [before]
+        starts += following[:-1]
+        return list(zip(starts, map(sub, following, repeat(1)), repeat(False), words))
+    pieces = PLAIN_PIECE.findall(text)
     ends = list(accumulate(map(len, pieces)))
     starts = [0]
     starts += ends[:-1]
