@@ -24,7 +24,7 @@ FRAGMENTS = [
     # verbs and launchers
     "tcp", "TCP", "http", "tls", "tunnel", "start", "service", "install", "config", "add-authtoken", "add-api-key",
     "authtoken", "api", "version", "help", "sudo", "-u", "nohup", "sh", "-c", "bash", "env", "timeout", "5",
-    "NGROK_AUTHTOKEN=", "NGROK_API_KEY", "=",
+    "NGROK_AUTHTOKEN=", "NGROK_API_KEY", "=", "ngro\u212a_api_key=", "x:",
     # flags
     "--", "-", "--log", "-log", "--metadata", "--config", "--authtoken", "--authtoken=", "-authtoken", "--api-key",
     "--basic-auth", "-auth", "--value", "--private-key-pem", "--help", "-h", "--help=false", "-v", "--all", "-all",
