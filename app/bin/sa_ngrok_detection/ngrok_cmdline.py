@@ -155,7 +155,6 @@ PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
 _NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
 _QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
-_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
 _PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -516,7 +515,7 @@ def _commands(tokens):
     for is_operator, text in tokens:
         if is_operator:
             skip_file = False
-            if _CONTROL.match(text):
+            if not text.strip(";&|"):  # only ; & | characters: ends one command, starts the next
                 commands.append(current)
                 current = []
             elif not _DUPLICATION.search(text):

@@ -40,7 +40,6 @@ _POSITIONAL_KEYWORDS = frozenset(["authtoken", "add-authtoken", "add-api-key"])
 _ENV_NAMES = ("ngrok_authtoken", "ngrok_api_key")
 _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ \t]*(?P<value>[^\s\x00]+)",
                          re.IGNORECASE)
-_CONTROL = re.compile(r"^[;&|]+$")
 _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
 # Names of headers and query parameters that carry credentials: a name holding one of these (any letter case), or a
@@ -115,7 +114,7 @@ def _walk(text, tokens, quoted_reading):
     for at, (start, end, is_operator, word) in walking:
         if is_operator:
             spaced = False
-            if _CONTROL.match(word):
+            if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
                 expect, positional, env_name = None, False, False
             elif not _DUPLICATION.search(word) and (quoted_reading or word[-1] in "<>"):
                 skip_file = True  # "2>/dev/null" written as one word has its file in it
