@@ -393,45 +393,43 @@ def _invocation(binary, args):
     info_verb = ""
     after_value = False
     count = len(args)
-    dashes = [at for at, word in enumerate(args) if word[:1] == "-" and len(word) > 1]
-    dashes.reverse()
-    index = 0
-    while index < count:
-        while dashes and dashes[-1] < index:
-            dashes.pop()
-        next_dash = dashes[-1] if dashes else count
-        if next_dash > index:  # a run of positional words
-            words += args[index:next_dash]
-            clean_of += [not after_value] * (next_dash - index)
-            index_of += range(index + 1, next_dash + 1)
+    index = 0  # the next word not yet read
+    for at in [at for at, word in enumerate(args) if word[:1] == "-" and len(word) > 1]:
+        if at < index:
+            continue  # a flag's value
+        if at > index:  # a run of positional words
+            words += args[index:at]
+            clean_of += [not after_value] * (at - index)
+            index_of += range(index + 1, at + 1)
             run_ends.append(len(words) - 1)
-            index = next_dash
-            continue
-        word = args[index]
-        index += 1
+        word = args[at]
+        index = at + 1
         if word == "--":  # options end: every later word is a clean positional
-            if index < count:
-                words += args[index:]
-                clean_of += [True] * (count - index)
-                index_of += range(index + 1, count + 1)
-                run_ends.append(len(words) - 1)
+            after_value = False
             break
         name, has_inline_value, value = word.lstrip("-").partition("=")
         name = name.lower()
-        spelled = ("-" if len(name) == 1 else "--") + name + (("=" + value) if has_inline_value else "")
         after_value = False
-        if not has_inline_value and name in VALUE_FLAGS and index < count:
+        if has_inline_value:
+            flags.append(("-" if len(name) == 1 else "--") + name + "=" + value)
+        elif name in VALUE_FLAGS and index < count:
             value = args[index]
             index += 1
-            spelled += " " + value
+            flags.append(("-" if len(name) == 1 else "--") + name + " " + value)
             after_value = True
-        flags.append(spelled)
+        else:
+            flags.append(("-" if len(name) == 1 else "--") + name)
         if name == "config":
             config_paths.extend(path for path in value.split(",") if path)
         elif name in _SECRET_FLAGS:
             has_secret = True
         elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
             info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
+    if index < count:  # the last run (every word after --, if it came)
+        words += args[index:]
+        clean_of += [not after_value] * (count - index)
+        index_of += range(index + 1, count + 1)
+        run_ends.append(len(words) - 1)
 
     # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
     # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
