@@ -19,8 +19,8 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 import re
 from bisect import bisect_left
 from collections import namedtuple
-from itertools import accumulate, repeat
-from operator import add, sub
+from itertools import accumulate, compress, repeat
+from operator import add, and_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -394,7 +394,7 @@ def _invocation(binary, args):
     after_value = False
     count = len(args)
     index = 0  # the next word not yet read
-    for at in [at for at, word in enumerate(args) if word[:1] == "-" and len(word) > 1]:
+    for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
         if at < index:
             continue  # a flag's value
         if at > index:  # a run of positional words
@@ -479,7 +479,7 @@ def _targets(words, clean_of, index_of, run_ends, candidates):
     value held spaces and was logged unquoted: --metadata a b 22) the first end of a run of such words written
     with a port (the value's pieces come first); else the last run end."""
     count = len(words)
-    cleans = [at for at, clean in enumerate(clean_of) if clean and words[at]]
+    cleans = list(compress(range(count), map(and_, clean_of, map(bool, words))))  # clean and not empty
     ends = [at for at in run_ends if words[at]]  # a run's last word, when not empty (an empty argument)
     port_ends = [at for at in ends if _explicit_port(words[at])]
 
@@ -549,9 +549,13 @@ def _shell_invocations(command_line, depth=0):
         # characters \s matches, str.isspace).
         words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
         commands = [words] if words else []
+    elif _OPERATOR_CHARACTER.search(command_line) is None:
+        # Quotes or escapes but no operator: still one command, its words unquoted.
+        words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
+        commands = [words] if words else []
     else:
         commands = _commands(shell_words(command_line))
-    named = [words for words in commands if any(_named_ngrok(word) for word in words)] \
+    named = [words for words in commands if _NGROK_ANY_CASE(" ".join(words)) and any(map(_named_ngrok, words))] \
         if _NGROK_ANY_CASE(command_line) else []
     chosen = named or commands[:1]
     found = []
@@ -561,7 +565,14 @@ def _shell_invocations(command_line, depth=0):
 
 
 def _argv_invocations(command_line):
-    words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
+    if _OPERATOR_CHARACTER.search(command_line) is None:
+        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words).
+        stripped = command_line.strip()
+        if '"' in stripped or "'" in stripped:
+            stripped = stripped.replace('"', "").replace("'", "")
+        words = _ONE_SEPARATOR.split(stripped)
+    else:
+        words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0) if words else []
 
 
