@@ -147,6 +147,7 @@ SHELL_WORD = _when_needed(
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
+_OTHER_SEPARATOR = re.compile(r"[^\S ]|\x00")  # a separator that is not a space
 _OPERATOR_START = frozenset("<>;&|0123456789")
 _OPERATOR_CHARACTER = re.compile(r"[<>;&|]")
 _PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
@@ -570,7 +571,8 @@ def _argv_invocations(command_line):
         stripped = command_line.strip()
         if '"' in stripped or "'" in stripped:
             stripped = stripped.replace('"', "").replace("'", "")
-        words = _ONE_SEPARATOR.split(stripped)
+        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed).
+        words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
     else:
         words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0) if words else []
