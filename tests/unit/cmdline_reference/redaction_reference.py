@@ -277,7 +277,13 @@ def redact(text):
         return text
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
-        return text
+        # Quotes, escapes and continuations inside a word split a keyword that the shell reading joins again
+        # (--a\\uthtoken, --"api"-key, --a\\<newline>pi-key): look once more without them.
+        if '"' not in text and "'" not in text and "\\" not in text:
+            return text
+        lowered = lowered.replace('"', "").replace("'", "").replace("\\", "").replace("\n", "").replace("\r", "")
+        if not any(trigger in lowered for trigger in _TRIGGERS):
+            return text
     spans = secret_spans(text)
     if not spans:
         return text
