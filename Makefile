@@ -35,10 +35,12 @@ RENAMED_MESSAGE = message=The ngrok agent ran under another name, $$process_name
 NETWORK_MESSAGE = message=Host $$dest$$ looked up ngrok $$ngrok_domain_role$$ domain $$query$$
 
 # The integration tests (marker splunk) need a real Splunk: make test-splunk.
+# Two workers (pytest-xdist), each running whole test files, so module fixtures (AppInspect, the property tests'
+# command) still run once; much of the suite waits on subprocesses and stand-in servers. See docs/development.md.
 test: ## unit, protocol (3.9/3.11/3.13), alert, robustness and package tests, AppInspect included
 	@$(SETUP_ENV) test
 	$(PY) scripts/build.py
-	$(PY) -m pytest -m "not splunk"
+	$(PY) -m pytest -m "not splunk" -n 2 --dist loadfile
 
 # Settings are environment variables or make arguments, e.g. make test-splunk SPLUNK_IMAGE=splunk/splunk:10.0.2
 # Only a machine without any Docker engine skips (one line); once an engine answers, anything that keeps Splunk
@@ -62,12 +64,12 @@ fuzz: ## coverage-guided fuzzing of the pure core, FUZZ_SECONDS per target (need
 	$(PY) scripts/build.py
 	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
-robustness: ## the robustness campaign and its results table, docs/robustness.md (about 5 minutes)
+robustness: ## the robustness campaign and its whole results table, docs/robustness.md (about 10 minutes)
 	@$(SETUP_ENV) fuzz
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py
 
-robustness-long: ## the long robustness campaign
+robustness-long: ## the long robustness campaign, 60 s of fuzzing per target (about 30 minutes on 2 cores)
 	@$(SETUP_ENV) fuzz
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py --long

@@ -12,7 +12,7 @@ that never end, thousands of keywords):
 * the pure core in this process (parse_all, then redact), at 256 KB and at 1 MB: a linear cost grows 4x; a
   quadratic one 16x.
 
-Target: every shape's 1 MB line costs the command under 1 CPU-second. Not a test: a busy machine changes the
+Target: every shape's 1 MB line costs the command at most 0.5 CPU-second ("well under a second"). Not a test: a busy machine changes the
 figures, never the verdict of a test.
 
     .venv/bin/python scripts/benchmark.py --worst-case
@@ -30,7 +30,7 @@ sys.path.insert(0, SCRIPTS)
 
 from ngrokscore_local import DEFAULT_APP, rows_to_csv  # noqa: E402
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.5  # "well under a second" (issue 9 item 6)
 
 
 def _repeat(unit, size, prefix="", suffix=""):
@@ -102,7 +102,7 @@ def run(app_dir=DEFAULT_APP, size=1000000, shapes=None, timeout=600.0, out=sys.s
     out.write("The command's CPU time for a one-row search holding the line in `process` and `parent_process` "
               "(message=$process$), minus %.2f s for the same search with an empty line; the core's CPU time "
               "(parse_all + redact) at a quarter and at the full size: linear work grows about 4x.\n\n" % baseline)
-    out.write("| shape | command, CPU s | core at %d KB | core at %d KB | growth | under %.0f s |\n"
+    out.write("| shape | command, CPU s | core at %d KB | core at %d KB | growth | under %g s |\n"
               % (size // 4000, size // 1000, TARGET_SECONDS))
     out.write("|---|---|---|---|---|---|\n")
     results = {}
@@ -114,7 +114,7 @@ def run(app_dir=DEFAULT_APP, size=1000000, shapes=None, timeout=600.0, out=sys.s
         large = core_seconds(line)
         command = max(0.0, command_seconds(app_dir, line, timeout) - baseline) if through_command else None
         growth = large / small if small > 0.005 else float("nan")
-        met = (command if command is not None else large) < TARGET_SECONDS
+        met = (command if command is not None else large) <= TARGET_SECONDS
         results[name] = {"command_cpu_seconds": command, "core_quarter": small, "core_full": large,
                          "growth": growth, "met": met}
         out.write("| %s | %s | %.2f | %.2f | %s | %s |\n" % (

@@ -21,6 +21,8 @@ import time
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(SCRIPTS)
 REGRESSIONS = os.path.join(ROOT, "tests", "robustness", "fuzz_regressions")
+INPUT_TIMEOUT = 30  # seconds one input may take before libFuzzer reports it as a hang
+GRACE = 300  # seconds a child may run past its time (start-up, the last input, the report) before it is killed
 
 
 def fuzz_one(name, seconds):
@@ -31,8 +33,9 @@ def fuzz_one(name, seconds):
         import fuzz_targets
     target = fuzz_targets.TARGETS[name]
     prefix = os.path.join(REGRESSIONS, name + "-")
+    # -timeout: one input running over INPUT_TIMEOUT seconds is a finding (a hang), saved like a crash.
     atheris.Setup([sys.argv[0], "-max_total_time=%d" % seconds, "-artifact_prefix=" + prefix,
-                   "-print_final_stats=1", "-rss_limit_mb=2048"], target)
+                   "-print_final_stats=1", "-rss_limit_mb=2048", "-timeout=%d" % INPUT_TIMEOUT], target)
     atheris.Fuzz()
 
 
@@ -42,17 +45,26 @@ def run_all(targets, seconds):
     for name in targets:
         before = set(glob.glob(os.path.join(REGRESSIONS, name + "-*")))
         started = time.monotonic()
-        child = subprocess.run([sys.executable, __file__, "--child", name, "--seconds", str(seconds)],
-                               capture_output=True, text=True, cwd=SCRIPTS)
-        output = child.stdout + child.stderr
+        try:
+            child = subprocess.run([sys.executable, __file__, "--child", name, "--seconds", str(seconds)],
+                                   capture_output=True, text=True, cwd=SCRIPTS, timeout=seconds + GRACE)
+            output, returncode, killed = child.stdout + child.stderr, child.returncode, False
+        except subprocess.TimeoutExpired as expired:
+            output = "".join(part.decode("utf-8", "replace") if isinstance(part, bytes) else (part or "")
+                             for part in (expired.stdout, expired.stderr))
+            returncode, killed = -9, True
         runs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", output)
         found = sorted(set(glob.glob(os.path.join(REGRESSIONS, name + "-*"))) - before)
-        summary[name] = {"seconds": round(time.monotonic() - started, 1), "executions": int(runs[-1]) if runs else 0,
-                         "exit_code": child.returncode, "new_findings": [os.path.basename(p) for p in found]}
-        print("%-10s %8d executions in %5.1f s, exit %d, findings: %s" % (
-            name, summary[name]["executions"], summary[name]["seconds"], child.returncode,
-            ", ".join(summary[name]["new_findings"]) or "none"))
-        if child.returncode and not found:
+        executions = re.findall(r"#(\d+)\s+(?:pulse|NEW|REDUCE|DONE|INITED)", output)
+        summary[name] = {"seconds": round(time.monotonic() - started, 1),
+                         "executions": int(runs[-1]) if runs else int(executions[-1]) if executions else 0,
+                         "exit_code": returncode, "new_findings": [os.path.basename(p) for p in found],
+                         "timed_out": killed or any("-timeout-" in os.path.basename(p) for p in found)}
+        print("%-11s %8d executions in %5.1f s, exit %d, findings: %s%s" % (
+            name, summary[name]["executions"], summary[name]["seconds"], returncode,
+            ", ".join(summary[name]["new_findings"]) or "none", " (killed: ran past its time)" if killed else ""),
+            flush=True)
+        if returncode and not found:
             print(output[-3000:])
     return summary
 

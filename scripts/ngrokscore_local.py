@@ -42,26 +42,26 @@ def encode_mv(values):
 
 
 def decode_mv(encoded):
-    values, current, index = [], None, 0
-    while index < len(encoded):
-        char = encoded[index]
-        if current is None:
-            if char == "$":
-                current = ""
-            index += 1
-            continue
-        if char == "$":
-            if encoded[index + 1:index + 2] == "$":
-                current += "$"
-                index += 2
+    """Splunk's multivalue encoding back to a list: ``$a$;$b$``, ``$$`` inside a value being one ``$``. Text
+    outside ``$...$`` is skipped and an unterminated last value dropped."""
+    values, index = [], 0
+    while True:
+        start = encoded.find("$", index)
+        if start < 0:
+            return values
+        parts, index = [], start + 1
+        while True:
+            end = encoded.find("$", index)
+            if end < 0:
+                return values
+            parts.append(encoded[index:end])
+            if encoded[end + 1:end + 2] == "$":
+                parts.append("$")
+                index = end + 2
                 continue
-            values.append(current)
-            current = None
-            index += 1
-            continue
-        current += char
-        index += 1
-    return values
+            values.append("".join(parts))
+            index = end + 1
+            break
 
 
 def rows_to_csv(rows, header=None):
@@ -72,7 +72,10 @@ def rows_to_csv(rows, header=None):
             for name in row:
                 if name not in header:
                     header.append(name)
-    multivalue = [name for name in header if any(isinstance(row.get(name), (list, tuple)) for row in rows)]
+    listed = set()  # the fields some row gives as a list (one pass over the rows)
+    for row in rows:
+        listed.update(name for name, value in row.items() if isinstance(value, (list, tuple)))
+    multivalue = set(name for name in header if name in listed)
     columns = []
     for name in header:
         columns.append(name)
@@ -102,8 +105,19 @@ def csv_to_rows(body):
         return [], []
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
     header = next(reader, [])
+    # Where each field's value and multivalue column are, worked out once: a name given twice takes its last column.
+    names = list(dict.fromkeys(name for name in header if not name.startswith("__mv_")))
+    last = {name: position for position, name in enumerate(header)}
+    plan = [(name, last[name], last.get("__mv_" + name)) for name in names]
     rows = []
     for values in reader:
+        if len(values) == len(header):
+            row = {}
+            for name, position, mv_position in plan:
+                encoded = values[mv_position] if mv_position is not None else ""
+                row[name] = decode_mv(encoded) if encoded else values[position]
+            rows.append(row)
+            continue
         raw = dict(zip(header, values))
         row = {}
         for name in header:

@@ -1,5 +1,6 @@
 """Protocol test fixtures: interpreters to run the built command with, and private copies of the built app."""
 
+import functools
 import shutil
 import sys
 
@@ -12,12 +13,16 @@ from ngrokscore_local import run  # noqa: F401  (re-exported for the tests)
 SPLUNK_PYTHONS = ("3.9", "3.13")
 
 
+# Asked once per version and session: each question starts pyenv and the interpreter to check them.
+_found = functools.lru_cache(maxsize=None)(find_python)
+
+
 @pytest.fixture(params=("dev",) + SPLUNK_PYTHONS, ids=lambda v: "python" + (v if v != "dev" else "-dev"))
 def python(request):
     """The interpreter the command runs under: this one, then Python 3.9 and 3.13 where installed."""
     if request.param == "dev":
         return sys.executable
-    path = find_python(request.param)
+    path = _found(request.param)
     if path is None:
         pytest.skip("Python %s is not installed here (pyenv install %s to test Splunk's interpreter)"
                     % (request.param, request.param))

@@ -103,9 +103,10 @@ class Search(object):
         self.chunks += 1
         self.secrets += body.count(SECRET.encode())
         reply, out = self.session.execute(body, False)
-        # Exactly one reply: nothing else is waiting on the pipe.
+        # Exactly one reply: nothing else is waiting on the pipe. No wait for a late one: a second reply would be
+        # read as the next chunk's (its rows differ) or as the final reply (finish() requires finished=true).
         assert not self.session._pending
-        ready, _, _ = select.select([self.session.process.stdout.fileno()], [], [], 0.05)
+        ready, _, _ = select.select([self.session.process.stdout.fileno()], [], [], 0)
         assert not ready, "the command sent more than one reply"
         return reply, out
 

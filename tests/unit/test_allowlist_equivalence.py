@@ -60,9 +60,14 @@ _entries = st.lists(st.tuples(st.tuples(_pattern, _pattern, _pattern, _pattern),
                     max_size=25)
 _filler = st.text(st.sampled_from(_VALUE_CHARS + "*"), max_size=3)
 _SWAPS = {"k": "\u212a", "K": "\u212a", "a": "\uff41", "i": "\u0130", "I": "\u0130", "\u00e9": "\u00c9"}
+# Built once: building a strategy inside every draw cost far more than the matcher under test.
+_roll = st.integers(0, 9)
+_row_count = st.integers(0, 12)
+_value_count = st.integers(1, 2)
+_from_model = st.integers(0, 4)
+_random_value = st.text(st.sampled_from(_VALUE_CHARS + "*"), max_size=7)
 
 
-@st.composite
 def _value_like(draw, pattern):
     """A value made from a pattern: stars filled in, letters in either case, now and then a look-alike."""
     pieces = []
@@ -70,7 +75,7 @@ def _value_like(draw, pattern):
         if number:
             pieces.append(draw(_filler))
         for char in part:
-            roll = draw(st.integers(0, 9))
+            roll = draw(_roll)
             if roll == 0 and char in _SWAPS:
                 char = _SWAPS[char]
             elif roll < 4:
@@ -83,16 +88,17 @@ def _value_like(draw, pattern):
 def _rows_for(draw, entries):
     """Rows: random values, and values made from the entries' patterns so that rows often match or nearly do."""
     rows = []
-    for _ in range(draw(st.integers(0, 12))):
-        model = draw(st.sampled_from(entries))[0] if entries and draw(st.booleans()) else None
+    models = st.sampled_from(entries) if entries else None
+    for _ in range(draw(_row_count)):
+        model = draw(models)[0] if entries and draw(st.booleans()) else None
         row = {}
         for position, field in enumerate(FIELDS):
             values = []
-            for _ in range(draw(st.integers(1, 2))):
-                if model is not None and model[position].strip() and draw(st.integers(0, 4)):
-                    values.append(draw(_value_like(model[position].strip())))
+            for _ in range(draw(_value_count)):
+                if model is not None and model[position].strip() and draw(_from_model):
+                    values.append(_value_like(draw, model[position].strip()))
                 else:
-                    values.append(draw(st.text(st.sampled_from(_VALUE_CHARS + "*"), max_size=7)))
+                    values.append(draw(_random_value))
             row[field] = values
         rows.append(row)
     return rows

@@ -379,3 +379,20 @@ def test_split_across_multivalue_values_no_secret_survives(form):
                                   "ngrok http 80 --traffic-policy-url https://x/p?next=https://y/?sig=%s" % S])
 def test_credentials_nested_in_other_urls_are_masked(line):
     assert S not in redact(line)
+
+
+# A keyword split by quotes, escapes or a continuation is joined again by the shell (bash runs
+# `ngrok --a\uthtoken X` as `ngrok --authtoken X`): no trigger word appears as written, yet the secret is masked.
+SPLIT_KEYWORDS = [
+    "ngrok tcp 22 --a\\uthtoken XYZ9",
+    'ngrok tcp 22 --"a"p"i"-k"e"y XYZ9',
+    "ngrok tcp 22 --a'pi'-k'ey' XYZ9",
+    "ngrok tcp 22 --a\\\npi-k\\\ney XYZ9",
+    "ngrok a\\uthto\\ken XYZ9",
+    "ngrok config add-a\\pi-k\\ey XYZ9",
+]
+
+
+@pytest.mark.parametrize("line", SPLIT_KEYWORDS, ids=[repr(line) for line in SPLIT_KEYWORDS])
+def test_keyword_split_by_quotes_or_escapes_still_masks_its_secret(line):
+    assert "XYZ9" not in redact(line)

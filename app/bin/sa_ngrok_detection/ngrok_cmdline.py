@@ -17,7 +17,10 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 """
 
 import re
+from bisect import bisect_left
 from collections import namedtuple
+from itertools import accumulate, compress, repeat
+from operator import add, and_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -33,6 +36,18 @@ NgrokInvocation = namedtuple(
 )
 
 EMPTY = NgrokInvocation("", "", "", "", "", (), False)
+
+
+def _when_needed(source):
+    """A pattern compiled at its first use: start-up pays only for the patterns its rows need (a command line
+    without quotes, escapes or operators never needs the shell reading's patterns)."""
+    compiled = []
+
+    def pattern():
+        if not compiled:
+            compiled.append(re.compile(source))
+        return compiled[0]
+    return pattern
 
 # Launchers that run the next word as a command, with their options that take a separate value.
 _LAUNCHERS = {
@@ -61,7 +76,6 @@ _SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
 # help): a word of the command line that is one of these is the verb even when a multi-word flag value came first.
 VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
     version help""".split())
-_LONGEST_VERB = max(len(verb) for verb in VERBS)
 
 
 def _letter_cases(word):
@@ -71,8 +85,15 @@ def _letter_cases(word):
     return [first + tail for first in {word[0], word[0].upper()} for tail in rest]
 
 
-# Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too).
-_ANY_CASE_VERBS = frozenset(variant for verb in VERBS for variant in _letter_cases(verb))
+def _any_case_verbs():
+    """Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too):
+    about 2,500 words, made when first needed (a line whose first word is not a verb), not at start-up."""
+    if not _ANY_CASE_VERBS:
+        _ANY_CASE_VERBS.append(frozenset(variant for verb in VERBS for variant in _letter_cases(verb)))
+    return _ANY_CASE_VERBS[0]
+
+
+_ANY_CASE_VERBS = []
 # Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
 TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
 # Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
@@ -114,25 +135,27 @@ _TRUE = frozenset(["", "true", "t", "1"])
 # stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
 # is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
 # (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
-SHELL_PIECE = re.compile(
+SHELL_PIECE = _when_needed(
     r"((?:[\s\x00]|\\\r?\n)+"
     r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
-SHELL_WORD = re.compile(
+SHELL_WORD = _when_needed(
     r"(?:[\s\x00]|\\\r?\n)+"
     r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
+_OTHER_SEPARATOR = re.compile(r"[^\S ]|\x00")  # a separator that is not a space
 _OPERATOR_START = frozenset("<>;&|0123456789")
+_OPERATOR_CHARACTER = re.compile(r"[<>;&|]")
+_PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
 _NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
-_QUOTED_PART = re.compile(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
-_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
+_QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
 _PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -147,24 +170,61 @@ _READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
 
 def unquote(word):
     """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b, a\\<newline>b -> ab."""
-    if not _NEEDS_UNQUOTE.search(word):
-        return word
+    if "\\" not in word:  # no escape: quotes of one kind are just dropped (the other kind would be literal)
+        if "'" not in word:
+            return word.replace('"', "") if '"' in word else word
+        if '"' not in word:
+            return word.replace("'", "")
     return "".join(escaped or double or single or plain or ""
-                   for escaped, double, single, plain in _QUOTED_PART.findall(word))
+                   for escaped, double, single, plain in _QUOTED_PART().findall(word))
 
 
 _cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
+
+
+def _runs(text):
+    """The words of ``text`` cut at whitespace and NUL only, as (start, end, False, word) tuples: the tokens of
+    both readings when the text holds no quote, backslash or operator character. Built by C-level iteration
+    (str.split, running sums, zip): no Python step per word."""
+    spaced = text.replace("\x00", " ") if "\x00" in text else text
+    words = spaced.split()  # str.split cuts where \s matches (str.isspace)
+    if not words:
+        return []
+    lengths = list(map(len, words))
+    before = len(spaced) - len(spaced.lstrip())
+    if sum(lengths) + len(words) - 1 + before + len(spaced) - len(spaced.rstrip()) == len(text):
+        # One separator character between words (the usual shape): each word ends one character before the
+        # running sum of word lengths plus one, and starts where the previous sum ended (shifted by what leads).
+        following = accumulate(map(add, lengths, repeat(1)))
+        if before:
+            following = map(add, following, repeat(before))
+        following = list(following)
+        starts = [before]
+        starts += following[:-1]
+        return list(zip(starts, map(sub, following, repeat(1)), repeat(False), words))
+    pieces = PLAIN_PIECE.findall(text)
+    ends = list(accumulate(map(len, pieces)))
+    starts = [0]
+    starts += ends[:-1]
+    first = 1 if (pieces[0][0].isspace() or pieces[0][0] == "\x00") else 0  # a separator run comes first
+    return list(zip(starts[first::2], ends[first::2], repeat(False), pieces[first::2]))
 
 
 def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
     if _cache[0] is text and _cache[1] is not None:
         return _cache[1]
+    if SHELL_CHARACTERS.search(text) is None:
+        tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
+        _remember(text, 1, tokens)
+        if _cache[2] is None:
+            _cache[2] = tokens  # and the argv reading is the same
+        return tokens
     tokens = []
     append = tokens.append
     position = 0
     quoted = _NEEDS_UNQUOTE.search(text) is not None
-    for piece in SHELL_PIECE.findall(text):
+    for piece in SHELL_PIECE().findall(text):
         end = position + len(piece)
         first = piece[0]
         if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
@@ -189,22 +249,16 @@ def plain_tokens(text):
     characters counts as an operator."""
     if _cache[0] is text and _cache[2] is not None:
         return _cache[2]
-    tokens = []
-    append = tokens.append
-    position = 0
-    for piece in PLAIN_PIECE.findall(text):
-        end = position + len(piece)
-        first = piece[0]
-        if first.isspace() or first == "\x00":
-            position = end
-            continue
-        if first in "<>;&|0123456789" and _PLAIN_OPERATOR.match(piece):
-            append((position, end, True, piece))
-        elif '"' in piece or "'" in piece:
-            append((position, end, False, piece.replace('"', "").replace("'", "")))
-        else:
-            append((position, end, False, piece))
-        position = end
+    tokens = _runs(text)
+    if _PLAIN_SPECIAL.search(text) is not None:
+        # Only the few words holding a quote or starting like an operator need a look of their own.
+        for at in [at for at, token in enumerate(tokens)
+                   if token[3][0] in _OPERATOR_START or '"' in token[3] or "'" in token[3]]:
+            start, end, _, piece = tokens[at]
+            if piece[0] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece):
+                tokens[at] = (start, end, True, piece)
+            elif '"' in piece or "'" in piece:
+                tokens[at] = (start, end, False, piece.replace('"', "").replace("'", ""))
     _remember(text, 2, tokens)
     return tokens
 
@@ -217,8 +271,12 @@ def _is_operator(piece):
 def shell_words(text):
     """The shell reading's words and operators, without positions: [(is_operator, text)]."""
     quoted = _NEEDS_UNQUOTE.search(text) is not None
+    if _OPERATOR_CHARACTER.search(text) is None:  # no piece can be an operator
+        if quoted:
+            return [(False, unquote(piece)) for piece in SHELL_WORD().findall(text) if piece]
+        return [(False, piece) for piece in SHELL_WORD().findall(text) if piece]
     return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
-            for piece in SHELL_WORD.findall(text) if piece]
+            for piece in SHELL_WORD().findall(text) if piece]
 
 
 def plain_words(text):
@@ -325,59 +383,67 @@ def target_port(target, subcommand):
 
 def _invocation(binary, args):
     """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
-    positionals = []  # (word, clean, position): clean unless it follows a flag's separate value (or such a word)
+    # The positional words, in three parallel lists: the word, whether it is clean (not after a flag's separate
+    # value, nor after such a word), its position in args plus one. They come in runs between flags, each run
+    # added at once (a command line of a million words costs no Python step per word).
+    words, clean_of, index_of = [], [], []
+    run_ends = []  # the position in words of each run's last word
     flags = []  # each flag as --name[=value] or --name value
     config_paths = []
     has_secret = False
     info_verb = ""
     after_value = False
-    options_ended = False
-    index = 0
-    while index < len(args):
-        word = args[index]
-        index += 1
-        if not options_ended and word == "--":
-            options_ended = True
+    count = len(args)
+    index = 0  # the next word not yet read
+    for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
+        if at < index:
+            continue  # a flag's value
+        if at > index:  # a run of positional words
+            words += args[index:at]
+            clean_of += [not after_value] * (at - index)
+            index_of += range(index + 1, at + 1)
+            run_ends.append(len(words) - 1)
+        word = args[at]
+        index = at + 1
+        if word == "--":  # options end: every later word is a clean positional
             after_value = False
-            continue
-        if not options_ended and word.startswith("-") and len(word) > 1:
-            name, has_inline_value, value = word.lstrip("-").partition("=")
-            name = name.lower()
-            spelled = ("-" if len(name) == 1 else "--") + name + (("=" + value) if has_inline_value else "")
-            after_value = False
-            if not has_inline_value and name in VALUE_FLAGS and index < len(args):
-                value = args[index]
-                index += 1
-                spelled += " " + value
-                after_value = True
-            flags.append(spelled)
-            if name == "config":
-                config_paths.extend(path for path in value.split(",") if path)
-            elif name in _SECRET_FLAGS:
-                has_secret = True
-            elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
-                info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
-            continue
-        positionals.append((word, not after_value, index))
+            break
+        name, has_inline_value, value = word.lstrip("-").partition("=")
+        name = name.lower()
+        after_value = False
+        if has_inline_value:
+            flags.append(("-" if len(name) == 1 else "--") + name + "=" + value)
+        elif name in VALUE_FLAGS and index < count:
+            value = args[index]
+            index += 1
+            flags.append(("-" if len(name) == 1 else "--") + name + " " + value)
+            after_value = True
+        else:
+            flags.append(("-" if len(name) == 1 else "--") + name)
+        if name == "config":
+            config_paths.extend(path for path in value.split(",") if path)
+        elif name in _SECRET_FLAGS:
+            has_secret = True
+        elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
+            info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
+    if index < count:  # the last run (every word after --, if it came)
+        words += args[index:]
+        clean_of += [not after_value] * (count - index)
+        index_of += range(index + 1, count + 1)
+        run_ends.append(len(words) - 1)
 
     # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
     # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
     # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
     # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
     verb_at, candidates = 0, [0]
-    if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
-        first_verb = None
-        candidates = []
-        for at, (word, _, _) in enumerate(positionals):
-            if word in _ANY_CASE_VERBS:
-                if first_verb is None:
-                    first_verb = at
-                if word.lower() in OPENING_VERBS:
-                    candidates.append(at)
-        verb_at = candidates[0] if candidates else first_verb or 0
-    subcommand = positionals[verb_at][0].lower() if positionals else ""
-    rest = positionals[verb_at + 1:]
-    words_after = [word for word, _, _ in rest]
+    if words and not (clean_of[0] and words[0].lower() in VERBS):
+        any_case_verbs = _any_case_verbs()
+        verbs = [at for at, word in enumerate(words) if word in any_case_verbs]
+        candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
+        verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
+    subcommand = words[verb_at].lower() if words else ""
+    words_after = words[verb_at + 1:]
 
     if subcommand == "authtoken" or (
         subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
@@ -389,52 +455,56 @@ def _invocation(binary, args):
     action = subcommand
     if subcommand in ACTION_VERBS and words_after:
         action = subcommand + " " + words_after[0].lower()
-    targets = _targets(positionals, candidates) if subcommand in TUNNEL_VERBS else {}
+    targets = _targets(words, clean_of, index_of, run_ends, candidates) if subcommand in TUNNEL_VERBS else {}
     target = targets.pop(verb_at, "")
 
-    arguments = " ".join(([positionals[verb_at][0]] if positionals else []) + words_after + flags)
+    arguments = " ".join(words[verb_at:verb_at + 1] + words_after + flags)
     paths = tuple(([binary] if "/" in binary else []) + config_paths)
     found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
     others = {}
     for at, other in targets.items():
         if other != target and other not in others:
-            verb = positionals[at][0].lower() if at >= 0 else subcommand
+            verb = words[at].lower() if at >= 0 else subcommand
             others[other] = found._replace(subcommand=verb, action=verb, target=other,
                                            target_port=target_port(other, verb))
     return [found] + list(others.values())
 
 
-def _targets(positionals, candidates):
+def _targets(words, clean_of, index_of, run_ends, candidates):
     """{verb position: the tunnel's target read after it} for each candidate verb position, plus, under position
     -1 - n, the other unquoted run ends written with a port when no word is clean (the text cannot tell which one
-    ngrok took: --log ngrok tcp 8080 --log version 22). Linear: the choices are read from suffix tables.
+    ngrok took: --log ngrok tcp 8080 --log version 22). Linear: the choices are found by bisection in the sorted
+    positions of the clean words and of the run ends.
 
     After a verb: the word right after it; else the first word that does not follow a flag value; else (a flag
     value held spaces and was logged unquoted: --metadata a b 22) the first end of a run of such words written
     with a port (the value's pieces come first); else the last run end."""
-    count = len(positionals)
-    next_clean, next_port_end, last_end = [None] * (count + 1), [None] * (count + 1), [None] * (count + 1)
-    for at in range(count - 1, -1, -1):
-        word, clean, index = positionals[at]
-        is_end = bool(word) and (at + 1 == count or positionals[at + 1][2] != index + 1)
-        next_clean[at] = at if clean and word else next_clean[at + 1]
-        next_port_end[at] = at if is_end and _explicit_port(word) else next_port_end[at + 1]
-        last_end[at] = last_end[at + 1] if last_end[at + 1] is not None else (at if is_end else None)
+    count = len(words)
+    cleans = list(compress(range(count), map(and_, clean_of, map(bool, words))))  # clean and not empty
+    ends = [at for at in run_ends if words[at]]  # a run's last word, when not empty (an empty argument)
+    port_ends = [at for at in ends if _explicit_port(words[at])]
+
+    def first_from(positions, after):
+        found_at = bisect_left(positions, after)
+        return positions[found_at] if found_at < len(positions) else None
+
     found = {}
     for verb_at in candidates:
         after = verb_at + 1
-        if after < count and positionals[after][2] == positionals[verb_at][2] + 1 and positionals[after][0]:
+        if after < count and index_of[after] == index_of[verb_at] + 1 and words[after]:
             choice = after
         else:
-            choice = next(at for at in (next_clean[after], next_port_end[after], last_end[after], -1)
-                          if at is not None)
-        found[verb_at] = positionals[choice][0] if choice >= 0 else ""
-    if candidates and next_clean[candidates[0] + 1] is None:
-        at, extra = candidates[0] + 1, 0
-        while at < count and next_port_end[at] is not None:
+            choice = first_from(cleans, after)
+            if choice is None:
+                choice = first_from(port_ends, after)
+            if choice is None:
+                choice = ends[-1] if ends and ends[-1] >= after else -1
+        found[verb_at] = words[choice] if choice >= 0 else ""
+    if candidates and first_from(cleans, candidates[0] + 1) is None:
+        extra = 0
+        for at in port_ends[bisect_left(port_ends, candidates[0] + 1):]:
             extra += 1
-            found[-1 - extra] = positionals[next_port_end[at]][0]
-            at = next_port_end[at] + 1
+            found[-1 - extra] = words[at]
     return found
 
 
@@ -444,7 +514,7 @@ def _commands(tokens):
     for is_operator, text in tokens:
         if is_operator:
             skip_file = False
-            if _CONTROL.match(text):
+            if not text.strip(";&|"):  # only ; & | characters: ends one command, starts the next
                 commands.append(current)
                 current = []
             elif not _DUPLICATION.search(text):
@@ -475,8 +545,18 @@ def _command_invocations(words, depth):
 
 def _shell_invocations(command_line, depth=0):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
-    commands = _commands(shell_words(command_line))
-    named = [words for words in commands if any(_named_ngrok(word) for word in words)] \
+    if SHELL_CHARACTERS.search(command_line) is None:
+        # No quote, escape or operator: one command, its words cut at whitespace and NUL (str.split cuts at the
+        # characters \s matches, str.isspace).
+        words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
+        commands = [words] if words else []
+    elif _OPERATOR_CHARACTER.search(command_line) is None:
+        # Quotes or escapes but no operator: still one command, its words unquoted.
+        words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
+        commands = [words] if words else []
+    else:
+        commands = _commands(shell_words(command_line))
+    named = [words for words in commands if _NGROK_ANY_CASE(" ".join(words)) and any(map(_named_ngrok, words))] \
         if _NGROK_ANY_CASE(command_line) else []
     chosen = named or commands[:1]
     found = []
@@ -486,7 +566,15 @@ def _shell_invocations(command_line, depth=0):
 
 
 def _argv_invocations(command_line):
-    words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
+    if _OPERATOR_CHARACTER.search(command_line) is None:
+        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words).
+        stripped = command_line.strip()
+        if '"' in stripped or "'" in stripped:
+            stripped = stripped.replace('"', "").replace("'", "")
+        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed).
+        words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
+    else:
+        words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0) if words else []
 
 

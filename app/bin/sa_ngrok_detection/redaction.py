@@ -25,8 +25,10 @@ a fixed character or at a word start and are searched without overlapping.
 """
 
 import re
+from bisect import bisect_left
+from itertools import islice
 
-from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, plain_tokens, shell_tokens
+from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
 MASK = "********"
 
@@ -38,20 +40,26 @@ _POSITIONAL_KEYWORDS = frozenset(["authtoken", "add-authtoken", "add-api-key"])
 _ENV_NAMES = ("ngrok_authtoken", "ngrok_api_key")
 _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ \t]*(?P<value>[^\s\x00]+)",
                          re.IGNORECASE)
-_CONTROL = re.compile(r"^[;&|]+$")
 _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
-# Names of headers and query parameters that carry credentials.
-_CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature"
-                              r"|^sig$|^key$|^code$|x-amz-|x-goog-", re.IGNORECASE)
-# "Name:" at a word start; the value follows (see _header_spans).
-_HEADER_NAME = re.compile(r"(?<![\w-])(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
-_AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
+# Names of headers and query parameters that carry credentials: a name holding one of these (any letter case), or a
+# name that is sig, key or code. Each pattern below looks for them ahead of a name (a look-ahead that scans the name
+# once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
+# name starts (at a word start, or after ? or &) and stays inside that name.
+# (auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-, grouped by
+# first letter so that a position is ruled out in a few comparisons).
+_CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
+                    r"|x-(?:amz|goog)-"
+# "Name:" at a word start, with a credential name; the value follows (see _header_spans).
+_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
+                                r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
+_AUTH_SCHEME = _when_needed(r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+")
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
-# scheme://userinfo@host: the authority runs to the first / ? # or space; userinfo to its last @.
-_URL_AUTHORITY = re.compile(r"[^/?#\s\x00\"'<>]*")
-# ?name=value and &name=value.
-_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)")
+# "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
+_URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
+# ?name=value and &name=value, with a credential name.
+_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
+                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
@@ -101,10 +109,12 @@ def _walk(text, tokens, quoted_reading):
     positional = False  # after authtoken/add-authtoken/add-api-key: the next plain word is the secret
     env_name = False  # after a lone NGROK_AUTHTOKEN: "=" or "=X" follows
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
-    for start, end, is_operator, word in tokens:
+    stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
+    walking = enumerate(tokens)
+    for at, (start, end, is_operator, word) in walking:
         if is_operator:
             spaced = False
-            if _CONTROL.match(word):
+            if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
                 expect, positional, env_name = None, False, False
             elif not _DUPLICATION.search(word) and (quoted_reading or word[-1] in "<>"):
                 skip_file = True  # "2>/dev/null" written as one word has its file in it
@@ -130,7 +140,6 @@ def _walk(text, tokens, quoted_reading):
             if not (word[:1] == "-" and (_flag_name(word) or ("",))[0] in _SECRET_FLAGS):
                 continue
         if expect == "secret":
-            raw = text[start:end]
             expect = None
             if word == "=":
                 expect = "secret"  # --authtoken = X
@@ -138,29 +147,42 @@ def _walk(text, tokens, quoted_reading):
             if not word.startswith("--") or len(word) == 2 or word.startswith("-----"):
                 spans.append((start, end))  # "-x" may well be a password; "-----BEGIN" starts a PEM key
                 # a\ b read without quotes: the escaped space joins the next word to the secret
+                raw = text[start:end]
                 spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
-        flag = _flag_name(word) if word[:1] == "-" else None
+        is_flag = word[:1] == "-" and len(word) > 1 and word != "--"  # as _flag_name, inline: the hot path
         if spaced:
-            raw = text[start:end]
-            if flag is None:
+            if not is_flag:
+                raw = text[start:end]
                 if spans and spans[-1][1] <= start:
                     spans[-1] = (spans[-1][0], end)  # one span for the whole spaced secret
                 else:
                     spans.append((start, end))
                 spaced = _continues(raw, quoted_reading)
+                if spaced:
+                    # Every word up to the next one that may end the secret (an operator, a flag, a quote) joins
+                    # it as this one did: take them in one step.
+                    if stops is None:
+                        stops = _spaced_stops(text, tokens)
+                    following = bisect_left(stops, at + 1)
+                    following = stops[following] if following < len(stops) else len(tokens)
+                    if following > at + 1:
+                        spans[-1] = (spans[-1][0], tokens[following - 1][1])
+                        next(islice(walking, following - at - 2, None), None)  # step over them
                 continue
             spaced = False
-        if flag is not None:
-            name, equals, value = flag
+        if is_flag:
+            name, equals, value = word.lstrip("-").partition("=")
+            name = name.lower()
             if name in _SECRET_FLAGS:
-                raw = text[start:end]
                 if not equals:
                     expect, spaced = "secret", name in _SPACED_SECRET_FLAGS
-                elif _after_equals(text, start, end)[0] < end:  # "--authtoken= 22": no value; 22 is a word
-                    spans.append(_after_equals(text, start, end))
-                    spaced = name in _SPACED_SECRET_FLAGS and _continues(raw, quoted_reading)
+                else:
+                    value_span = _after_equals(text, start, end)
+                    if value_span[0] < end:  # "--authtoken= 22": no value; 22 is a word
+                        spans.append(value_span)
+                        spaced = name in _SPACED_SECRET_FLAGS and _continues(text[start:end], quoted_reading)
             elif name in VALUE_FLAGS and not equals:
                 expect = "value"
             continue
@@ -190,18 +212,25 @@ def _walk(text, tokens, quoted_reading):
     return spans
 
 
+def _spaced_stops(text, tokens):
+    """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
+    with a dash (flags), words holding a quote (the reading may end the secret there)."""
+    if '"' not in text and "'" not in text:
+        return [at for at, token in enumerate(tokens) if token[2] or token[3][:1] == "-"]
+    return [at for at, (start, end, is_operator, word) in enumerate(tokens)
+            if is_operator or word[:1] == "-" or '"' in text[start:end] or "'" in text[start:end]]
+
+
 def _header_spans(text, spans):
     position = 0
     word_ends = None
     while True:
-        match = _HEADER_NAME.search(text, position)
+        match = _CREDENTIAL_HEADER().search(text, position)
         if match is None:
             return
         position = match.end()
-        if not _CREDENTIAL_NAME.search(match.group("name")):
-            continue
         start = match.end()
-        scheme = _AUTH_SCHEME.match(text, start)
+        scheme = _AUTH_SCHEME().match(text, start)
         if scheme is not None:
             start = scheme.end()
         end = _NOT_SPACE.match(text, start).end()
@@ -219,26 +248,17 @@ def _quoted_word_ends(text):
     ends = {}
     for start, end, is_operator, _ in shell_tokens(text):
         if not is_operator and ('"' in text[start:end] or "'" in text[start:end]):
-            for match in _HEADER_NAME.finditer(text, start, end):
+            for match in _CREDENTIAL_HEADER().finditer(text, start, end):
                 ends[match.start()] = end
     return ends
 
 
 def _url_spans(text, spans):
-    # Every "://", also one inside another URL's authority (https://x@https://u:p@h): each authority scan stops at
-    # the next "/", so the scans never overlap.
-    position = text.find("://")
-    while position >= 0:
-        start = position + 3
-        authority = _URL_AUTHORITY.match(text, start).group()
-        at = authority.rfind("@")
-        if at >= 0:
-            spans.append((start, start + at))
-        position = text.find("://", position + 1)
+    # Every "://", also one inside another URL's authority (https://x@https://u:p@h): an authority stops at the
+    # next "/", so no "://" lies inside a match and the matches never overlap.
+    spans += [match.span(1) for match in _URL_USERINFO.finditer(text)]
     if "=" in text:
-        for match in _QUERY_PARAMETER.finditer(text):
-            if match.group("value") and _CREDENTIAL_NAME.search(match.group("name")):
-                spans.append(match.span("value"))
+        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
 
 
 def secret_spans(text, _depth=0):
@@ -255,19 +275,32 @@ def secret_spans(text, _depth=0):
             if not is_operator and text[start] in "\"'" and _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 spans += [(start + 1 + a, start + 1 + b) for a, b in secret_spans(text[start + 1:inner_end], _depth + 1)]
-    spans += [match.span("value") for match in _ENV_SECRET.finditer(text)]
-    _header_spans(text, spans)
+    # Each scan only where it can match (a scan of a long text costs tens of milliseconds even when it finds
+    # nothing): NGROK_ in any letter case (str.lower maps every character that matches n, g, r, o or k without
+    # regard to case to that letter, the Kelvin sign included), a colon after a header name.
+    if "ngrok_" in text.lower():
+        spans += [match.span("value") for match in _ENV_SECRET.finditer(text)]
+    if ":" in text:
+        _header_spans(text, spans)
     _url_spans(text, spans)
     merged = []
+    first, last = 0, -1  # the span being merged; none yet
     for start, end in sorted(spans):
         if start >= end:
             continue
-        if merged and (start <= merged[-1][1] or (not text[merged[-1][1]:start].strip()
-                                                  and "\x1e" not in text[merged[-1][1]:start])):
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-            continue
-        merged.append((start, end))
+        if last >= 0:
+            if start <= last:
+                if end > last:
+                    last = end
+                continue
+            gap = text[last:start]
+            if not gap.strip() and "\x1e" not in gap:
+                last = end
+                continue
+            merged.append((first, last))
+        first, last = start, end
+    if last >= 0:
+        merged.append((first, last))
     return merged
 
 
@@ -277,16 +310,23 @@ def redact(text):
         return text
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
-        return text
+        # Quotes, escapes and continuations inside a word split a keyword that the shell reading joins again
+        # (--a\\uthtoken, --"api"-key, --a\\<newline>pi-key): look once more without them.
+        if '"' not in text and "'" not in text and "\\" not in text:
+            return text
+        lowered = lowered.replace('"', "").replace("'", "").replace("\\", "").replace("\n", "").replace("\r", "")
+        if not any(trigger in lowered for trigger in _TRIGGERS):
+            return text
     spans = secret_spans(text)
     if not spans:
         return text
     pieces, position = [], 0
+    append = pieces.append
     for start, end in spans:
-        pieces.append(text[position:start])
-        pieces.append(_masked(text[start:end]))
+        append(text[position:start])
+        append(_masked(text[start:end]))
         position = end
-    pieces.append(text[position:])
+    append(text[position:])
     return "".join(pieces)
 
 

@@ -1,0 +1,519 @@
+"""Understands an ngrok command line: which verb ran, what the tunnel exposes, which files and secrets it names.
+
+Works for ngrok agent v3 (``--long`` flags) and the legacy v2 syntax (``-flag``), with the binary named ``ngrok``
+or anything else (a renamed binary is the first word after any launchers), with launchers such as ``nohup``,
+``sudo -u www``, ``screen -dmS x`` or ``sh -c "..."`` in front of it, and with shell syntax around it. Never
+raises: a command line it cannot make sense of yields empty facts.
+
+A process command line is read two ways, because collectors write it two ways. Sysmon for Linux and most EDRs log
+the process's argv joined with spaces and unquoted, so ``--metadata "R&D"`` arrives as ``--metadata R&D`` and a
+``;`` or ``>`` inside a value is just a character (the *argv reading*: words split at whitespace and NUL only).
+Shell history, ``sh -c`` strings and collectors that quote arguments need the *shell reading* (quotes group words,
+``;``/``&&``/``|`` separate commands, ``> file`` is a redirection). ``parse_all`` returns the facts of both
+readings, so a value can neither hide the tunnel's target nor turn a tunnel into an informational command.
+
+Every regular expression here is linear in the length of the text: each is a single pass of alternatives that
+start with different characters (no nested, overlapping quantifiers), so no input makes them backtrack.
+"""
+
+import re
+from collections import namedtuple
+
+NgrokInvocation = namedtuple(
+    "NgrokInvocation",
+    [
+        "subcommand",  # the ngrok verb: tcp, http, tls, start, service, config, authtoken, version, help, ...
+        "action",  # verb plus its action word where it has one: "service install", "config check"; else the verb
+        "target",  # what the tunnel exposes, as written: "22", "localhost:8080"; "" when none
+        "target_port",  # the port of the target as digits, "" when none can be told
+        "arguments",  # verb, its words, then every flag spelled --name (secrets still in: redact before showing)
+        "paths",  # tuple: binary path when it has a directory, then every --config file
+        "has_authtoken",  # True when an authtoken or API key is written on the command line
+    ],
+)
+
+EMPTY = NgrokInvocation("", "", "", "", "", (), False)
+
+# Launchers that run the next word as a command, with their options that take a separate value.
+_LAUNCHERS = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"},
+    "doas": {"-u", "-C"},
+    "runuser": {"-u", "-g", "-G"},
+    "su": {"-g", "-G", "-s", "-w"},
+    "nohup": set(),
+    "setsid": set(),
+    "exec": {"-a"},
+    "env": {"-u", "-C", "-S", "--unset", "--chdir"},
+    "nice": {"-n", "--adjustment"},
+    "ionice": {"-c", "-n", "-p", "-P", "-u"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "screen": {"-S", "-c", "-e", "-h", "-p", "-s", "-T", "-t", "-X"},
+    "tmux": {"-L", "-S", "-f", "-c", "-s", "-n", "-t"},
+    "daemonize": {"-a", "-c", "-e", "-o", "-p", "-l", "-u", "-E"},
+    "busybox": set(),
+    "chroot": set(),
+    "xargs": {"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s"},
+}
+_SHELLS = frozenset(["sh", "bash", "dash", "zsh", "ash", "ksh"])
+
+# The agent's verbs, v3 and v2 (ngrok's CLI reference: https://ngrok.com/docs/agent/cli/, and the v2 agent's
+# help): a word of the command line that is one of these is the verb even when a multi-word flag value came first.
+VERBS = frozenset("""http tcp tls tunnel start service config api authtoken completion credits diagnose update
+    version help""".split())
+_LONGEST_VERB = max(len(verb) for verb in VERBS)
+
+
+def _letter_cases(word):
+    if not word:
+        return [""]
+    rest = _letter_cases(word[1:])
+    return [first + tail for first in {word[0], word[0].upper()} for tail in rest]
+
+
+# Every verb in every letter case, so that a word is looked up without lower-casing it (ngrok accepts TCP too).
+_ANY_CASE_VERBS = frozenset(variant for verb in VERBS for variant in _letter_cases(verb))
+# Verbs whose first positional word is the tunnel's target (tunnel: v3 labeled tunnels, `tunnel --label k=v 22`).
+TUNNEL_VERBS = frozenset(["tcp", "http", "tls", "tunnel"])
+# Verbs that open tunnels (start: by name or --all; service: runs `start --all` as a service). A line whose verb is
+# one of these is never turned into "help" or "version" by a later word: the word may sit inside a flag value
+# that Sysmon logged unquoted (`--log "/tmp/.l -h"` arrives as `--log /tmp/.l -h`).
+OPENING_VERBS = TUNNEL_VERBS | {"start", "service"}
+# Verbs whose first positional word is an action ("service install", "config check").
+ACTION_VERBS = frozenset(["service", "config", "api"])
+# ngrok commands that open nothing: on a line that also opens a tunnel they do not count.
+INFORMATIONAL_ACTIONS = frozenset(["help", "version", "update", "completion", "diagnose", "credits",
+                                   "config check", "config upgrade", "config edit"])
+
+# Flags that take a value (``--flag value`` or ``--flag=value``), as the v3 reference lists them (string, strings,
+# float and duration flags of every agent command and of `ngrok api`'s global and secret-holding flags) and as the
+# v2 agent took them. Names without leading dashes: v2 spells them -x, v3 --x. Every other flag is a switch unless
+# written --flag=value (v3 switches: all, none, inspect, pooling-enabled, upstream-tls-verify, compression,
+# websocket-tcp-converter, dry-run, relocate, ipv6, help; v2's -inspect is a switch too).
+VALUE_FLAGS = frozenset(
+    """config log log-level log-format authtoken api-key region url domain hostname subdomain remote-addr
+    basic-auth auth host-header proto metadata description name label oauth oauth-allow-domain oauth-allow-email
+    oauth-scope oauth-client-id oauth-client-secret oidc oidc-client-id oidc-client-secret oidc-scope
+    oidc-allow-domain oidc-allow-email cidr-allow cidr-deny circuit-breaker request-header-add
+    request-header-remove response-header-add response-header-remove verify-webhook verify-webhook-secret
+    ua-filter-allow ua-filter-deny traffic-policy-file traffic-policy-url policy-file upstream-protocol
+    upstream-proxy-protocol proxy-proto upstream-tls-verify-cas upstream-ca-path crt key client-cas
+    mutual-tls-cas terminate-at binding scheme app-protocol bind-tls inspect-db-cap web-addr proxy-url
+    connect-url server-addr channel write-report r w value value-file private-key-pem certificate-pem
+    precomputed-token""".split()
+)
+_SECRET_FLAGS = frozenset(["authtoken", "api-key"])  # ngrok account credentials
+_INFO_FLAGS = {"help": "help", "h": "help", "version": "version", "v": "version"}
+_TRUE = frozenset(["", "true", "t", "1"])
+
+# -- words ----------------------------------------------------------------------------------------------------------
+
+# The shell reading, cut into consecutive pieces that cover the whole text: separators (whitespace, NUL,
+# backslash-newline continuations), operators, words. A word is a run of plain characters, backslash escapes and
+# quoted parts. Linear: every alternative starts with a character class disjoint from the others' (a plain run
+# stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
+# is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
+# (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
+SHELL_PIECE = re.compile(
+    r"((?:[\s\x00]|\\\r?\n)+"
+    r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+# The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
+SHELL_WORD = re.compile(
+    r"(?:[\s\x00]|\\\r?\n)+"
+    r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+_ONE_SEPARATOR = re.compile(r"[\s\x00]")
+_OPERATOR_START = frozenset("<>;&|0123456789")
+# The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
+PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
+_NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
+_NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
+_QUOTED_PART = re.compile(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
+_CONTROL = re.compile(r"^[;&|]+$")  # ends one command and starts the next
+_DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
+_PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
+_ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_SECRET_ENV = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=", re.IGNORECASE)
+_ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
+_DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
+# Characters that make the two readings differ: without any of them, the argv reading adds nothing.
+SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
+# ... and for parsing, NUL and runs of separators too (the argv reading keeps an empty argument: two spaces).
+_READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
+
+
+def unquote(word):
+    """Removes shell quoting from one word: "a b" -> a b, 'it"s' -> it"s, a\\ b -> a b, a\\<newline>b -> ab."""
+    if not _NEEDS_UNQUOTE.search(word):
+        return word
+    return "".join(escaped or double or single or plain or ""
+                   for escaped, double, single, plain in _QUOTED_PART.findall(word))
+
+
+_cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
+
+
+def shell_tokens(text):
+    """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
+    if _cache[0] is text and _cache[1] is not None:
+        return _cache[1]
+    tokens = []
+    append = tokens.append
+    position = 0
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    for piece in SHELL_PIECE.findall(text):
+        end = position + len(piece)
+        first = piece[0]
+        if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
+            append((position, end, True, piece))
+        elif not (first.isspace() or first == "\x00"
+                  or (first == "\\" and (piece[1:2] == "\n" or piece[1:3] == "\r\n"))):
+            append((position, end, False, unquote(piece) if quoted else piece))
+        position = end
+    _remember(text, 1, tokens)
+    return tokens
+
+
+def _remember(text, slot, tokens):
+    if _cache[0] is not text:
+        _cache[0], _cache[1], _cache[2] = text, None, None
+    _cache[slot] = tokens
+
+
+def plain_tokens(text):
+    """The argv reading of ``text``: [(start, end, is_operator, text)]; quote characters are dropped from each
+    word's text (a collector that quotes arguments quotes whole words), a word made only of shell operator
+    characters counts as an operator."""
+    if _cache[0] is text and _cache[2] is not None:
+        return _cache[2]
+    tokens = []
+    append = tokens.append
+    position = 0
+    for piece in PLAIN_PIECE.findall(text):
+        end = position + len(piece)
+        first = piece[0]
+        if first.isspace() or first == "\x00":
+            position = end
+            continue
+        if first in "<>;&|0123456789" and _PLAIN_OPERATOR.match(piece):
+            append((position, end, True, piece))
+        elif '"' in piece or "'" in piece:
+            append((position, end, False, piece.replace('"', "").replace("'", "")))
+        else:
+            append((position, end, False, piece))
+        position = end
+    _remember(text, 2, tokens)
+    return tokens
+
+
+def _is_operator(piece):
+    first = piece[0]
+    return first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece))
+
+
+def shell_words(text):
+    """The shell reading's words and operators, without positions: [(is_operator, text)]."""
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
+            for piece in SHELL_WORD.findall(text) if piece]
+
+
+def plain_words(text):
+    """The argv reading's words (quote characters dropped) and operators, without positions. Each whitespace or
+    NUL character separates two words: argv joined with spaces shows an empty argument as two spaces."""
+    quoted = '"' in text or "'" in text
+    pieces = _ONE_SEPARATOR.split(text.strip())
+    return [(True, piece) if piece[:1] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece)
+            else (False, piece.replace('"', "").replace("'", "") if quoted else piece)
+            for piece in pieces]
+
+
+def split_words(command_line):
+    """Splits a command line into words as a POSIX shell would for plain quoting, never failing; shell operators
+    (``;``, ``&&``, ``|``, ``>``, ``2>&1``) come out as words of their own."""
+    return [text for _, text in shell_words(command_line or "")]
+
+
+def _basename(word):
+    return word.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _named_ngrok(word):
+    return _NGROK_ANY_CASE(word) is not None and \
+        _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) and " " not in word.strip()
+
+
+def _locate_binary(words):
+    """[(index of the ngrok binary, inner command line or None)]: one or two readings of where the binary is.
+
+    Launchers and their options are stepped over; a shell run with ``-c`` hands back its command string, to be
+    parsed in its place. When another word is named ngrok* (an unknown launcher: ``proxychains ngrok tcp 22``), it
+    is read as the binary too: whichever reading opens a tunnel counts (a renamed binary whose flag value holds
+    ``ngrok version`` stays a tunnel).
+    """
+    found = [_launched(words)]
+    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None) \
+        if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
+    if named is not None and found[0] != (named, None):
+        if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
+                _basename(words[found[0][0]]).lower() in _LAUNCHERS:
+            found = []
+        found.append((named, None))
+    return found
+
+
+def _launched(words):
+    index = 0
+    while index < len(words):
+        word = words[index]
+        name = _basename(word).lower()
+        if _ENV_ASSIGNMENT.match(word):
+            index += 1
+            continue
+        if name in _SHELLS:
+            rest = words[index + 1:]
+            for position, option in enumerate(rest):
+                if option.startswith("-") and "c" in option[1:] and not option.startswith("--"):
+                    return index, (rest[position + 1] if position + 1 < len(rest) else "")
+            return (index + 1, None) if rest else (index, None)  # "sh script.sh": the script runs
+        if name not in _LAUNCHERS:
+            return index, None
+        value_options = _LAUNCHERS[name]
+        index += 1
+        while index < len(words) and words[index].startswith("-") and len(words[index]) > 1:
+            option = words[index]
+            index += 1
+            takes_value = option in value_options or (name == "screen" and option.endswith("S"))
+            if takes_value and "=" not in option:
+                index += 1
+        if name == "timeout" and index < len(words):
+            index += 1  # the duration
+    return max(0, min(index, len(words) - 1)), None
+
+
+def _explicit_port(target):
+    """The port written in a target (``22``, ``host:22``, ``http://host:22/x``), "" when it names none."""
+    if ":" not in target and not target.isdigit():
+        return ""
+    if _ASCII_PORT.match(target):
+        return target if int(target) <= 65535 else ""
+    authority = target.split("://", 1)[-1].split("/", 1)[0]
+    host, colon, port = authority.rpartition(":")
+    if colon and _ASCII_PORT.match(port):
+        return port if int(port) <= 65535 else ""
+    return ""
+
+
+def target_port(target, subcommand):
+    """The port a tunnel target points at: ``22``, ``host:22``, ``http://host:8080/x``; a bare http host is 80."""
+    if not target:
+        return ""
+    port = _explicit_port(target)
+    if port or _ASCII_PORT.match(target):
+        return port
+    authority = target.split("://", 1)[-1].split("/", 1)[0]
+    if _ASCII_PORT.match(authority.rpartition(":")[2]) and ":" in authority:
+        return ""  # a port out of range
+    scheme = target.split("://", 1)[0].lower() if "://" in target else subcommand
+    return _DEFAULT_PORTS.get(scheme, "")
+
+
+# -- one command ----------------------------------------------------------------------------------------------------
+
+def _invocation(binary, args):
+    """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
+    positionals = []  # (word, clean, position): clean unless it follows a flag's separate value (or such a word)
+    flags = []  # each flag as --name[=value] or --name value
+    config_paths = []
+    has_secret = False
+    info_verb = ""
+    after_value = False
+    options_ended = False
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if not options_ended and word == "--":
+            options_ended = True
+            after_value = False
+            continue
+        if not options_ended and word.startswith("-") and len(word) > 1:
+            name, has_inline_value, value = word.lstrip("-").partition("=")
+            name = name.lower()
+            spelled = ("-" if len(name) == 1 else "--") + name + (("=" + value) if has_inline_value else "")
+            after_value = False
+            if not has_inline_value and name in VALUE_FLAGS and index < len(args):
+                value = args[index]
+                index += 1
+                spelled += " " + value
+                after_value = True
+            flags.append(spelled)
+            if name == "config":
+                config_paths.extend(path for path in value.split(",") if path)
+            elif name in _SECRET_FLAGS:
+                has_secret = True
+            elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
+                info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
+            continue
+        positionals.append((word, not after_value, index))
+
+    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
+    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
+    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
+    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
+    verb_at, candidates = 0, [0]
+    if positionals and not (positionals[0][1] and positionals[0][0].lower() in VERBS):
+        first_verb = None
+        candidates = []
+        for at, (word, _, _) in enumerate(positionals):
+            if word in _ANY_CASE_VERBS:
+                if first_verb is None:
+                    first_verb = at
+                if word.lower() in OPENING_VERBS:
+                    candidates.append(at)
+        verb_at = candidates[0] if candidates else first_verb or 0
+    subcommand = positionals[verb_at][0].lower() if positionals else ""
+    rest = positionals[verb_at + 1:]
+    words_after = [word for word, _, _ in rest]
+
+    if subcommand == "authtoken" or (
+        subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
+    ):
+        has_secret = True
+    if info_verb and subcommand not in OPENING_VERBS:
+        # ngrok prints help or its version and exits, whatever else the line asks for.
+        subcommand = info_verb
+    action = subcommand
+    if subcommand in ACTION_VERBS and words_after:
+        action = subcommand + " " + words_after[0].lower()
+    targets = _targets(positionals, candidates) if subcommand in TUNNEL_VERBS else {}
+    target = targets.pop(verb_at, "")
+
+    arguments = " ".join(([positionals[verb_at][0]] if positionals else []) + words_after + flags)
+    paths = tuple(([binary] if "/" in binary else []) + config_paths)
+    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+    others = {}
+    for at, other in targets.items():
+        if other != target and other not in others:
+            verb = positionals[at][0].lower() if at >= 0 else subcommand
+            others[other] = found._replace(subcommand=verb, action=verb, target=other,
+                                           target_port=target_port(other, verb))
+    return [found] + list(others.values())
+
+
+def _targets(positionals, candidates):
+    """{verb position: the tunnel's target read after it} for each candidate verb position, plus, under position
+    -1 - n, the other unquoted run ends written with a port when no word is clean (the text cannot tell which one
+    ngrok took: --log ngrok tcp 8080 --log version 22). Linear: the choices are read from suffix tables.
+
+    After a verb: the word right after it; else the first word that does not follow a flag value; else (a flag
+    value held spaces and was logged unquoted: --metadata a b 22) the first end of a run of such words written
+    with a port (the value's pieces come first); else the last run end."""
+    count = len(positionals)
+    next_clean, next_port_end, last_end = [None] * (count + 1), [None] * (count + 1), [None] * (count + 1)
+    for at in range(count - 1, -1, -1):
+        word, clean, index = positionals[at]
+        is_end = bool(word) and (at + 1 == count or positionals[at + 1][2] != index + 1)
+        next_clean[at] = at if clean and word else next_clean[at + 1]
+        next_port_end[at] = at if is_end and _explicit_port(word) else next_port_end[at + 1]
+        last_end[at] = last_end[at + 1] if last_end[at + 1] is not None else (at if is_end else None)
+    found = {}
+    for verb_at in candidates:
+        after = verb_at + 1
+        if after < count and positionals[after][2] == positionals[verb_at][2] + 1 and positionals[after][0]:
+            choice = after
+        else:
+            choice = next(at for at in (next_clean[after], next_port_end[after], last_end[after], -1)
+                          if at is not None)
+        found[verb_at] = positionals[choice][0] if choice >= 0 else ""
+    if candidates and next_clean[candidates[0] + 1] is None:
+        at, extra = candidates[0] + 1, 0
+        while at < count and next_port_end[at] is not None:
+            extra += 1
+            found[-1 - extra] = positionals[next_port_end[at]][0]
+            at = next_port_end[at] + 1
+    return found
+
+
+def _commands(tokens):
+    """Splits a token list into commands at control operators; redirections are dropped with their file word."""
+    commands, current, skip_file = [], [], False
+    for is_operator, text in tokens:
+        if is_operator:
+            skip_file = False
+            if _CONTROL.match(text):
+                commands.append(current)
+                current = []
+            elif not _DUPLICATION.search(text):
+                skip_file = True
+            continue
+        if skip_file:
+            skip_file = False
+            continue
+        current.append(text)
+    commands.append(current)
+    return [words for words in commands if words]
+
+
+def _command_invocations(words, depth):
+    found = []
+    for start, inner in _locate_binary(words):
+        if inner is not None:
+            if depth < 3:
+                found.extend(_shell_invocations(inner, depth + 1))
+            continue
+        secret_env = _SECRET_ENV.search(" ".join(words[:start + 1])) is not None
+        for invocation in _invocation(words[start], words[start + 1:]):
+            if secret_env and not invocation.has_authtoken:
+                invocation = invocation._replace(has_authtoken=True)  # NGROK_AUTHTOKEN=... in front of the binary
+            found.append(invocation)
+    return found
+
+
+def _shell_invocations(command_line, depth=0):
+    """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
+    commands = _commands(shell_words(command_line))
+    named = [words for words in commands if any(_named_ngrok(word) for word in words)] \
+        if _NGROK_ANY_CASE(command_line) else []
+    chosen = named or commands[:1]
+    found = []
+    for words in chosen:
+        found.extend(_command_invocations(words, depth))
+    return found
+
+
+def _argv_invocations(command_line):
+    words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
+    return _command_invocations(words, 0) if words else []
+
+
+def _rank(invocation):
+    """Display order: a tunnel with a port, a tunnel with a target, a tunnel, anything not informational, the rest."""
+    if invocation.subcommand in OPENING_VERBS:
+        return 0 if invocation.target_port else 1 if invocation.target else 2
+    return 4 if invocation.action in INFORMATIONAL_ACTIONS else 3
+
+
+def parse_all(command_line):
+    """Every ngrok command a command line may run, in both readings (see the module's docstring), the one to show
+    first: ``ngrok http 3000 & ngrok tcp 22`` gives both tunnels. When the line opens a tunnel, its informational
+    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score."""
+    if not command_line:
+        return []
+    found = _shell_invocations(command_line)
+    if _READINGS_DIFFER.search(command_line):
+        found += _argv_invocations(command_line)
+    unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]
+    if any(invocation.subcommand in OPENING_VERBS for invocation in unique):
+        unique = [invocation for invocation in unique if invocation.action not in INFORMATIONAL_ACTIONS]
+    return sorted(unique, key=_rank)
+
+
+def parse(command_line):
+    """Returns the NgrokInvocation to show for one command line (a ``str``): the first of ``parse_all``; EMPTY
+    when there is nothing to read."""
+    found = parse_all(command_line)
+    return found[0] if found else EMPTY

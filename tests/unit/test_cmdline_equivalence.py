@@ -1,0 +1,121 @@
+"""The fast paths of the command-line parser and the redactor decide exactly what the plain per-word walks decided.
+
+``cmdline_reference/`` holds the parser and the redactor as they were before the fast paths (issue 9 item 6: a
+1 MB line of hundreds of thousands of words must cost well under a CPU-second): every word visited by a Python
+step. The built modules now cut words by C-level iteration, add whole runs of positional words at once, find
+targets by bisection and skip readings that cannot differ. On generated hostile lines (every quote, escape,
+operator, separator, secret keyword, verb and flag shape the parser treats apart, mixed at random) both give the
+same parse_all facts and the same masked text.
+"""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cmdline_reference import ngrok_cmdline_reference as reference_cmdline
+from cmdline_reference import redaction_reference as reference_redaction
+from sa_ngrok_detection import ngrok_cmdline, redaction
+
+FRAGMENTS = [
+    # words and separators
+    "ngrok", "/usr/bin/ngrok", "NGROK", "x", "a", "22", "8080", "localhost:22", "http://u:p@h:80/x", "", " ", "  ",
+    "\t", "\n", "\x00", "\x1e", "\u00a0", "\u2028",
+    # quotes, escapes, operators
+    '"', "'", "\\", "\\\n", "\\ ", ";", "&", "&&", "|", ">", "<", "2>&1", ">x", "1>", "9<", ">&-",
+    # verbs and launchers
+    "tcp", "TCP", "http", "tls", "tunnel", "start", "service", "install", "config", "add-authtoken", "add-api-key",
+    "authtoken", "api", "version", "help", "sudo", "-u", "nohup", "sh", "-c", "bash", "env", "timeout", "5",
+    "NGROK_AUTHTOKEN=", "NGROK_API_KEY", "=", "ngro\u212a_api_key=", "x:",
+    # flags
+    "--", "-", "--log", "-log", "--metadata", "--config", "--authtoken", "--authtoken=", "-authtoken", "--api-key",
+    "--basic-auth", "-auth", "--value", "--private-key-pem", "--help", "-h", "--help=false", "-v", "--all", "-all",
+    "--proxy-proto", "--label", "--request-header-add", "--url", "-----BEGIN",
+    # headers and URLs
+    "Authorization:", "Bearer", "X-Api-Key:", "Cookie:", "?token=", "&sig=", "https://", "@", "x-amz-date:",
+    "Host:", "sig:", "key :", "Code:", "signer:", "keys:", "\u212aey:", "\u017fession:", "?a=", "?key=", "&code=",
+    "&x-goog-credential=", "Basic", "u:p@", "/", "#", "?",
+]
+
+
+@st.composite
+def hostile_lines(draw):
+    pieces = draw(st.lists(st.sampled_from(FRAGMENTS), max_size=24))
+    joiner = draw(st.sampled_from([" ", "", "\x00", " \t "]))
+    return joiner.join(pieces)
+
+
+@st.composite
+def tunnel_lines(draw):
+    """ngrok, then verbs, flags with and without values, words and empty arguments (two spaces), as argv."""
+    words = draw(st.lists(st.sampled_from(["tcp", "http", "tunnel", "start", "version", "-h", "--log", "--metadata",
+                                           "--label", "--", "x", "22", "h:80", "", "", "--authtoken", "-v"]),
+                          max_size=14))
+    return draw(st.sampled_from(["ngrok ", "sudo ngrok ", "x "])) + " ".join(words)
+
+
+@st.composite
+def spaced_secret_lines(draw):
+    """A secret flag that takes spaces, then words: plain ones, quoted ones, quotes that open or close, flags,
+    operators, escapes (what may end the secret in one reading and not the other)."""
+    words = draw(st.lists(st.sampled_from(["a", "b", '"', "'", 'a"', '"a', "a'", "'a", 'x"y', "x\\", "\\ ",
+                                           "--log", "-x", "-", "--", ";", "&&", ">", "authtoken", '"a b"']),
+                          max_size=12))
+    flag = draw(st.sampled_from(["--basic-auth", "-auth", "--value", "--private-key-pem", "--authtoken"]))
+    joiner = draw(st.sampled_from([" ", "\x00"]))
+    return "ngrok http " + flag + draw(st.sampled_from([" ", "=", " = "])) + joiner.join(words)
+
+
+ANY_TEXT = st.text(alphabet=st.sampled_from(list("ngrok tcp2-=\"'\\;&|<>\x00\n\t aA:@?/")), max_size=40)
+
+
+def _same_decisions(line):
+    assert ngrok_cmdline.parse_all(line) == reference_cmdline.parse_all(line), line
+    assert redaction.redact(line) == reference_redaction.redact(line), line
+    for reading in ("shell_tokens", "plain_tokens"):
+        assert getattr(ngrok_cmdline, reading)(line) == getattr(reference_cmdline, reading)(line), (reading, line)
+
+
+@settings(max_examples=400)
+@given(hostile_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_hostile_lines(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=400)
+@given(tunnel_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_tunnel_lines(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=300)
+@given(spaced_secret_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_spaced_secrets(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=200)
+@given(ANY_TEXT)
+def test_fast_paths_decide_as_the_word_by_word_walks_on_any_text(line):
+    _same_decisions(line)
+
+
+def test_every_worst_case_shape_decides_as_before_at_a_small_size():
+    from benchmark_worst_case import SHAPES
+    for build in SHAPES.values():
+        _same_decisions(build(2000))
+
+
+LISTED = [
+    "ngrok --log a tcp --log b c --log d e  --log f",  # the last run ends with an empty argument
+    "ngrok --log a tcp --log b 22 --log d h:80  --log f",
+    "ngrok --metadata a b -- tcp 22",
+    "ngrok --log ngrok tcp 8080 --log version 22",
+    "sh -c \"sudo sh -c 'ngrok --authtoken x tcp 22'\"",
+    # word positions: one separator character between words or more, around them or not, NUL and Unicode spaces
+    " ngrok --authtoken x ", "\x00ngrok\x00--authtoken\x00x\x00", "ngrok  --authtoken\u2028x\u3000", "\t\n",
+    "ngrok --basic-auth a b c\x00", "x\x1e--authtoken\x1ey", "\u0085ngrok --api-key k\u00a0",
+]
+
+
+def test_listed_lines_decide_as_the_word_by_word_walks():
+    for line in LISTED:
+        _same_decisions(line)
