@@ -10,17 +10,14 @@ build/SA-ngrok-detection), so both commands run the same splunklib code and the 
 Run by the benchmark's protocol driver, like splunkd runs a command: no arguments, protocol on stdin/stdout.
 
 With NGROK_BENCH_LEAN=1 (for information only: the benchmark's targets compare ngrokscore with the plain command) it
-starts and ends as bin/ngrokscore.py does: no garbage collection during its imports, no interpreter teardown after
-the protocol ended normally, so that the report can show how much of ngrokscore's start-up gain that alone is.
+ends as bin/ngrokscore.py does, without the interpreter's teardown once the protocol ended normally, so that the
+report can show how much of ngrokscore's start-up gain that alone is.
 """
 
-import gc
 import os
 import sys
 
 LEAN = os.environ.get("NGROK_BENCH_LEAN") == "1"
-if LEAN:
-    gc.disable()
 
 DEFAULT_APP_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build",
                                "SA-ngrok-detection")
@@ -28,10 +25,6 @@ APP_DIR = os.environ.get("NGROK_BENCH_APP_DIR") or DEFAULT_APP_DIR
 sys.path.insert(0, os.path.join(APP_DIR, "bin", "lib"))
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402
-
-if LEAN:
-    gc.freeze()
-    gc.enable()
 
 
 @Configuration(distributed=True)
