@@ -38,6 +38,17 @@ def _repeat(unit, size, prefix="", suffix=""):
     return prefix + body + suffix
 
 
+def _numbered(unit, size):
+    """``unit % i`` for i = 0, 1, ... up to about ``size`` characters: no two pieces alike (no memo helps)."""
+    pieces, length, number = [], 0, 0
+    while length < size:
+        piece = unit % number
+        pieces.append(piece)
+        length += len(piece)
+        number += 1
+    return "".join(pieces)[:size]
+
+
 # name -> function(size) giving a command line of about ``size`` characters.
 SHAPES = {
     "one long word": lambda n: _repeat("a", n, "ngrok tcp 22 "),
@@ -63,6 +74,7 @@ SHAPES = {
     "an unquoted value before the target": lambda n: _repeat("x ", n, "ngrok tcp --metadata ", " 22"),
     "a quoted command string of secrets": lambda n: _repeat("ngrok --authtoken x ", n, 'sh -c "', '"'),
     "nested command strings": lambda n: _repeat("sh -c \"bash -c 'ngrok authtoken x' \" ", n),
+    "nested command strings, each different": lambda n: _numbered("sh -c \"bash -c 'ngrok authtoken x%d' \" ", n),
     "verbs in flag values": lambda n: _repeat("--log version ", n, "ngrok tcp 22 "),
     "help flags after the target": lambda n: _repeat("-h ", n, "ngrok tcp 22 "),
     "ngrok-named words": lambda n: _repeat("/tmp/ngrok ", n),

@@ -300,6 +300,19 @@ def test_redaction_on_and_off():
     assert "2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2" in clear["risk_message"]
 
 
+def test_message_values_are_masked_each_on_its_own_and_once():
+    # A value holding a secret is masked wherever it comes from; the masked process appears exactly as the process
+    # column shows it (masking is not idempotent on hostile shapes: a second pass over an already masked line could
+    # show something else, and would cost a second pass over a long line).
+    hostile = "ngrok http --basic-auth \\ \x00'\x00\\ \x00a'\x00--\x00x\"y\x00>"
+    row = detection_row(process=hostile, user="--authtoken 2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2",
+                        process_path="https://admin:hunter2hunter2@example.net/ngrok")
+    [out] = run([row], ["message=$process$ | $user$ | $process_path$"]).rows
+    assert out["risk_message"] == " | ".join([out["process"], "--authtoken ********",
+                                              "https://********@example.net/ngrok"])
+    assert "2Xk9fQmZ1pLw8aNvR3tYcD7eHs_5uGbJ2" not in out["risk_message"] and "hunter2" not in out["risk_message"]
+
+
 @pytest.mark.parametrize("arg, named", [
     ("impact=101", "impact='101'"),
     ("impact=-1", "impact='-1'"),

@@ -516,6 +516,7 @@ class _Plan(object):
                 else:
                     masked = redact(original)
                 _remember(memory, key, masked)
+                _remember(memory, (None, masked), masked)  # the message shows it as it is
             row[index] = masked
 
     def allowlist_entry(self, row):
@@ -553,6 +554,7 @@ class _Plan(object):
         return None
 
     def message(self, row, outputs):
+        redacting = self.settings.redact
         pieces = []
         for literal, field, source in self.message_parts:
             pieces.append(literal)
@@ -563,9 +565,21 @@ class _Plan(object):
             else:
                 key = source.key(row)
                 value = ", ".join(item for item in key if is_identity(item)) if isinstance(key, tuple) else key
-            pieces.append(value if is_identity(value) else UNKNOWN)  # null, -, N/A: not identities
-        message = "".join(pieces)
-        return redact(message) if self.settings.redact else message
+            value = value if is_identity(value) else UNKNOWN  # null, -, N/A: not identities
+            pieces.append(self.masked(value) if redacting else value)
+        return "".join(pieces)
+
+    def masked(self, value):
+        """A message value with its secrets masked. Each value is masked on its own, as its column is (the
+        template's words are the admin's), and a value this search has already masked, such as the masked
+        ``process``, is shown as it is: masking it again would cost a second pass over a long command line."""
+        memory = self.redactions
+        masked = memory.get((None, value))  # (None, text): text is already the masked form of a column's value
+        if masked is None:
+            masked = memory.get((False, value))
+            if masked is None:
+                masked = _remember(memory, (False, value), redact(value))
+        return masked
 
     def fallback(self, row, error):
         enricher = self.enricher

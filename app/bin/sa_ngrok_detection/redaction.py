@@ -261,9 +261,11 @@ def _url_spans(text, spans):
         spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
 
 
-def secret_spans(text, _depth=0):
+def secret_spans(text, _depth=0, _inner=None):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
+    if _inner is None:
+        _inner = {}  # command string -> its spans: a line that repeats one string reads it once
     words = shell_tokens(text)
     spans = _walk(text, words, True)
     if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
@@ -274,7 +276,11 @@ def secret_spans(text, _depth=0):
         for start, end, is_operator, word in words:
             if not is_operator and text[start] in "\"'" and _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
-                spans += [(start + 1 + a, start + 1 + b) for a, b in secret_spans(text[start + 1:inner_end], _depth + 1)]
+                inner = text[start + 1:inner_end]
+                found = _inner.get((inner, _depth))
+                if found is None:
+                    found = _inner[inner, _depth] = secret_spans(inner, _depth + 1, _inner)
+                spans += [(start + 1 + a, start + 1 + b) for a, b in found]
     # Each scan only where it can match (a scan of a long text costs tens of milliseconds even when it finds
     # nothing): NGROK_ in any letter case (str.lower maps every character that matches n, g, r, o or k without
     # regard to case to that letter, the Kelvin sign included), a colon after a header name.
