@@ -5,7 +5,8 @@ import sys
 # splunklib is vendored in bin/lib: Splunk's knowledge bundle carries bin/ to the indexers, where this command runs.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
-from sa_ngrok_detection.command import main  # noqa: E402
+from sa_ngrok_detection.command import main, exit_at_once  # noqa: E402
 
 if __name__ == "__main__":
     main()
+    exit_at_once()

@@ -193,3 +193,68 @@ def test_an_allowlist_loaded_from_the_cache_decides_as_one_parsed_afresh(tmp_pat
             return [_ascii_lower(value) for value in row[field]]
         one, other = fresh.match(values_of), cached.match(values_of)
         assert (one and one.line) == (other and other.line)
+
+
+# -- many keys of one kind: the index's C paths (one table per kind, fragments cut with ready-made slices) -------------
+
+_infix = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789AB-. \u212a"), min_size=4, max_size=7).map(
+    lambda text: "*" + text + "*")
+_edge = st.text(st.sampled_from("abAB-. k\u212a"), min_size=1, max_size=5)
+_shaped = st.one_of(_infix, _edge.map(lambda text: text + "*"), _edge.map(lambda text: "*" + text),
+                    st.tuples(_edge, _edge, _edge).map("*".join), _edge)
+# At least 36 infix dest entries with fragments of 4 characters or more: more keys of one length than
+# allowlist._FEW_FRAGMENTS, so that values are cut into slices; the rest of any shape, in any order.
+_infix_entries = st.lists(st.tuples(st.tuples(_infix, st.one_of(st.just(""), _pattern), st.just(""), st.just("")),
+                                    st.just("r")), min_size=36, max_size=50)
+_other_entries = st.lists(st.tuples(st.tuples(_shaped, st.one_of(st.just(""), _pattern), st.just(""),
+                                              st.one_of(st.just(""), _shaped)), st.just("r")), max_size=40)
+
+
+@st.composite
+def _many_cases(draw):
+    entries = draw(st.permutations(draw(_infix_entries) + draw(_other_entries)))
+    return entries, draw(_rows_for(entries))
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_many_cases())
+def test_an_index_with_many_keys_of_each_kind_decides_as_the_reference(tmp_path, case):
+    entries, rows = case
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    event("fragment tables over %d keys: %s" % (allowlist._FEW_FRAGMENTS, any(
+        len(keys) > allowlist._FEW_FRAGMENTS for index in table._fields.values() for _, keys in index.fragments)))
+    for row in map(_normalise, rows):
+        found = table.match(lambda field: [_ascii_lower(value) for value in row[field]])
+        assert (found.reason if found else None) == reference_match(accepted, row), row
+    # The enricher's own path for plain columns (no __mv_ columns: the row's keys read by one itemgetter).
+    worker = enrich.Enricher(options.validate({"modifiers": "false"}), table, None)
+    single = [{field: row[field][:1] for field in FIELDS} for row in rows]
+    for _ in range(2):
+        out = io.StringIO()
+        worker.write(list(FIELDS), iter([[row[field][0] if row[field] else "" for field in FIELDS] for row in single]),
+                     out)
+        parsed = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+        if rows:
+            position = parsed[0].index("allowlist_reason")
+            assert [line[position] or None for line in parsed[1:]] == [
+                reference_match(accepted, _normalise(row)) for row in single]
+
+
+def test_long_values_against_many_fragment_keys_decide_as_the_reference(tmp_path):
+    # 60 infix entries (a fragment table too large to search key by key) and values past the sliced positions.
+    entries = [(("*q%02dz*" % number, "", "", ""), "r") for number in range(60)]
+    entries += [(("*Kq7*", "", "", "x*"), "r"), (("ab*q59z*y", "", "", ""), "r")]
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    assert max(len(keys) for _, keys in table._fields["dest"].fragments) > allowlist._FEW_FRAGMENTS
+    accepted = reference_entries(written)
+    filler = "ab-. " * 1000  # 5,000 characters: more positions than allowlist._SLICED_POSITIONS
+    for dest in [filler, filler + "q41z", "q03z" + filler, filler + "Q59Z" + filler, "ab" + filler + "q59zy",
+                 "ab" + filler + "q59zY", filler + "\u212aq7", filler + "kq7", filler[:4090] + "q1zq12z", "q60z",
+                 "q41z", "xq07zx", "abq59zy"]:
+        for process in ("", "x-ray"):
+            row = {"dest": [dest], "user": [], "parent_process_name": [], "process": [process] if process else []}
+            found = table.match(lambda field: [_ascii_lower(value) for value in row[field]])
+            assert (found.reason if found else None) == reference_match(accepted, row), dest[-20:]

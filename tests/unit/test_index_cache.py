@@ -143,3 +143,59 @@ def test_old_cache_files_are_removed_when_a_new_one_is_written(cache_dir):
     index_cache.write("recent", (2,), cache_dir)
     index_cache.write("new", (3,), cache_dir)
     assert sorted(os.listdir(cache_dir)) == ["new", "recent"]
+
+
+def notes(folder):
+    return [name for name in os.listdir(folder) if name.startswith("stat-")]
+
+
+def test_a_settled_file_is_found_by_its_stat_note_without_reading_or_hashing_it(lookups_dir, cache_dir, monkeypatch):
+    monkeypatch.setattr(index_cache, "_SETTLED_NS", 0)  # as if the file had been written minutes ago
+    write(lookups_dir, "web-*,,,,web,,\nh1,,,,old,,2020-01-01\n")
+    first = allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    assert len(notes(cache_dir)) == 1
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was read or hashed although its stat note is valid")
+
+    monkeypatch.setattr(allowlist, "read_file", never)
+    monkeypatch.setattr(index_cache, "key", never)
+    second = allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    assert (second.errors, second.warnings, len(second)) == (first.errors, first.warnings, 1)
+    assert second.match(lambda field: ["web-7"] if field == "dest" else []).reason == "web"
+
+
+def test_a_changed_file_does_not_use_its_old_stat_note(lookups_dir, cache_dir, monkeypatch):
+    monkeypatch.setattr(index_cache, "_SETTLED_NS", 0)
+    write(lookups_dir, "web-*,,,,web,,\n")
+    allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    write(lookups_dir, "lab-*,,,,lab entry,,\n")  # another size: a new identity even within one clock tick
+    table = allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    assert table.match(lambda field: ["lab-1"] if field == "dest" else []).reason == "lab entry"
+    assert table.match(lambda field: ["web-1"] if field == "dest" else []) is None
+    later = allowlist.load("allow.csv", today=TODAY + datetime.timedelta(days=1), lookups_dir=lookups_dir,
+                           cache_dir=cache_dir)
+    assert later.match(lambda field: ["lab-1"] if field == "dest" else []).reason == "lab entry"
+
+
+def test_no_stat_note_for_a_file_written_moments_ago(lookups_dir, cache_dir):
+    # Its times could still share a clock tick with the next write (racy-stat): such a file is hashed every time.
+    write(lookups_dir, "web-*,,,,web,,\n")
+    allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    assert notes(cache_dir) == [] and len(os.listdir(cache_dir)) == 1
+
+
+def test_a_stat_note_for_other_content_is_not_trusted_blindly(lookups_dir, cache_dir, monkeypatch):
+    monkeypatch.setattr(index_cache, "_SETTLED_NS", 0)
+    write(lookups_dir, "web-*,,,,web,,\n")
+    allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    [note] = notes(cache_dir)
+    stored = index_cache.read(note, cache_dir)
+    index_cache.write(note, (stored[0], "no-such-index"), cache_dir)  # a note pointing nowhere: parse again
+    table = allowlist.load("allow.csv", today=TODAY, lookups_dir=lookups_dir, cache_dir=cache_dir)
+    assert table.match(lambda field: ["web-7"] if field == "dest" else []).reason == "web"
+    index_cache.write(note, (b"another file's identity", stored[1]), cache_dir)  # a name collision: ignored
+    identity, _ = index_cache.identity(os.path.join(lookups_dir, "allow.csv"))
+    assert index_cache.read_note("allowlist", os.path.join(lookups_dir, "allow.csv"), identity,
+                                 TODAY.isoformat(), cache_dir) is None

@@ -22,9 +22,11 @@ file's content, and later searches load it instead of parsing and indexing the f
 import datetime
 import re
 from array import array
+from bisect import bisect_right
+from itertools import islice
 
 from . import index_cache
-from .lookup_files import Problem, read_file, read_rows
+from .lookup_files import Problem, path_of, read_file, read_rows
 from .wildcard import Pattern, ascii_lower, is_only_wildcards_and_spaces
 
 PATTERN_FIELDS = ("dest", "user", "parent_process_name", "process")
@@ -63,15 +65,23 @@ class Entry(object):
 
 
 class _FieldIndex(object):
-    """The keys of the entries indexed under one field: entry numbers by exact value, prefix, suffix, fragment."""
+    """The keys of the entries indexed under one field: entry numbers by exact value, prefix, suffix, fragment.
 
-    __slots__ = ("exact", "prefixes", "suffixes", "fragments")
+    Prefixes of every length are in one table (keys of different lengths never collide), and so are suffixes; a
+    value's prefixes of the indexed lengths are cut and looked up in C (a map over ready-made slices, intersected with
+    the table's keys), so the first look-up of a value costs a few microseconds even with dozens of lengths in use.
+    """
+
+    __slots__ = ("exact", "prefix_lengths", "prefixes", "suffix_lengths", "suffixes", "fragments", "_prefix_cuts",
+                 "_suffix_cuts")
 
     def __init__(self, exact, prefixes, suffixes, fragments):
-        self.exact = exact  # {value: (entry numbers)}
-        self.prefixes = prefixes  # ((length, {prefix: (entry numbers)}), ...) by increasing length
-        self.suffixes = suffixes
-        self.fragments = fragments
+        self.exact = exact  # {value: entry numbers}
+        self.prefix_lengths, self.prefixes = prefixes  # (lengths, ascending), {prefix of any of them: entry numbers}
+        self.suffix_lengths, self.suffixes = suffixes
+        self.fragments = fragments  # ((length, {fragment: entry numbers}), ...) by increasing length
+        self._prefix_cuts = [slice(0, length) for length in self.prefix_lengths]
+        self._suffix_cuts = [slice(-length, None) for length in self.suffix_lengths]
 
     def numbers(self, value):
         """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count.
@@ -81,18 +91,13 @@ class _FieldIndex(object):
         if hit is not None:
             hits.append(hit)
         size = len(value)
-        for length, table in self.prefixes:
-            if length > size:
-                break
-            hit = table.get(value[:length])
-            if hit is not None:
-                hits.append(hit)
-        for length, table in self.suffixes:
-            if length > size:
-                break
-            hit = table.get(value[size - length:])
-            if hit is not None:
-                hits.append(hit)
+        for lengths, cuts, table in ((self.prefix_lengths, self._prefix_cuts, self.prefixes),
+                                     (self.suffix_lengths, self._suffix_cuts, self.suffixes)):
+            count = bisect_right(lengths, size)
+            if count:
+                found = table.keys() & map(value.__getitem__, islice(cuts, count))
+                if found:
+                    hits.extend([table[key] for key in found])
         for length, table in self.fragments:
             if length > size:
                 break
@@ -102,9 +107,10 @@ class _FieldIndex(object):
                 for fragment, hit in table.items():
                     if fragment in value:
                         hits.append(hit)
-            elif positions <= 4096:
-                fragments = {value[start:start + length] for start in range(positions)}
-                hits.extend([table[fragment] for fragment in fragments if fragment in table])
+            elif positions <= _SLICED_POSITIONS:
+                found = table.keys() & map(value.__getitem__, islice(_fragment_cuts(length), positions))
+                if found:
+                    hits.extend([table[fragment] for fragment in found])
             else:
                 # A long value (an attacker's megabyte of command line): the same, in memory bounded by the keys.
                 seen = set()
@@ -122,7 +128,20 @@ class _FieldIndex(object):
         return found
 
     def to_data(self):
-        return (self.exact, self.prefixes, self.suffixes, self.fragments)
+        return (self.exact, (self.prefix_lengths, self.prefixes), (self.suffix_lengths, self.suffixes),
+                self.fragments)
+
+
+_SLICED_POSITIONS = 4096  # values up to this many fragment positions are cut with ready-made slices
+_FRAGMENT_CUTS = {}
+
+
+def _fragment_cuts(length):
+    """slice(start, start + length) for every start a value of up to _SLICED_POSITIONS positions has."""
+    cuts = _FRAGMENT_CUTS.get(length)
+    if cuts is None:
+        cuts = _FRAGMENT_CUTS[length] = [slice(start, start + length) for start in range(_SLICED_POSITIONS)]
+    return cuts
 
 
 class Allowlist(object):
@@ -290,11 +309,15 @@ def _build_index(entries):
     def frozen(table):
         return {key: numbers[0] if len(numbers) == 1 else tuple(numbers) for key, numbers in table.items()}
 
+    def merged(by_length):
+        """(the lengths in use, ascending; one table for all of them)."""
+        return tuple(sorted(by_length)), frozen({key: numbers for table in by_length.values()
+                                                 for key, numbers in table.items()})
+
     fields = {}
     for field, (exact, prefixes, suffixes, fragments) in tables.items():
-        fields[field] = (frozen(exact),) + tuple(
-            tuple((length, frozen(by_length[length])) for length in sorted(by_length))
-            for by_length in (prefixes, suffixes, fragments))
+        fields[field] = (frozen(exact), merged(prefixes), merged(suffixes),
+                         tuple((length, frozen(fragments[length])) for length in sorted(fragments)))
     return fields, tuple(unindexed)
 
 
@@ -353,23 +376,42 @@ def load(file_name, today=None, lookups_dir=None, cache_dir=None):
     searches skip parsing and indexing. Without it (tests, tools) nothing is written anywhere.
     """
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    day = today.isoformat()
+    path = path_of(file_name, lookups_dir)
+    file_identity = settled = None
+    if cache_dir is not None:
+        # A stat note (index_cache.py) says which content this very file has: no need to read and hash it.
+        file_identity, settled = index_cache.identity(path)
+        noted_key = index_cache.read_note("allowlist", path, file_identity, day, cache_dir)
+        if noted_key is not None:
+            table = _cached(file_name, noted_key, cache_dir)
+            if table is not None:
+                return table
     try:
         data = read_file(file_name, lookups_dir)
     except Problem as problem:
         return Allowlist(file_name, errors=[str(problem)])
     if data is None:
         return Allowlist(file_name)  # the admin's allowlist does not exist yet: no entries
-    key = index_cache.key("allowlist", file_name, today.isoformat(), data)
-    cached = index_cache.read(key, cache_dir) if cache_dir is not None else None
-    if cached is not None:
-        table = _from_cache(file_name, cached)
-        if table is not None:
-            return table
-    table = parse(file_name, data, today)
-    if cache_dir is not None:
-        index_cache.write(key, (table.rows_data(), table.errors, table.expired_lines, table.index_data()),
-                          cache_dir)
+    if cache_dir is None:
+        return parse(file_name, data, today)
+    key = index_cache.key("allowlist", file_name, day, data)
+    table = _cached(file_name, key, cache_dir)
+    if table is None:
+        table = parse(file_name, data, today)
+        stored = index_cache.write(key, (table.rows_data(), table.errors, table.expired_lines, table.index_data()),
+                                   cache_dir)
+    else:
+        stored = True
+    # The note stands for what was read only if the file kept its identity while it was read.
+    if stored and settled and index_cache.identity(path) == (file_identity, True):
+        index_cache.write_note("allowlist", path, file_identity, day, key, cache_dir)
     return table
+
+
+def _cached(file_name, key, cache_dir):
+    cached = index_cache.read(key, cache_dir)
+    return _from_cache(file_name, cached) if cached is not None else None
 
 
 def _from_cache(file_name, cached):

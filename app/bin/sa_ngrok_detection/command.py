@@ -11,6 +11,8 @@ import csv
 import functools
 import gc
 import io
+import logging
+import os
 import sys
 import traceback
 
@@ -266,3 +268,24 @@ class NgrokScoreCommand(StreamingCommand):
 
 def main():
     dispatch(NgrokScoreCommand, sys.argv, sys.stdin, sys.stdout, None)
+
+
+def exit_at_once():
+    """Ends the process once the search has been answered, without the interpreter's teardown.
+
+    Every reply has been written and flushed by then (_ReplyWriter and splunklib flush each chunk); what is left is
+    Python freeing every module and object one by one and collecting garbage a last time, about a tenth of a
+    1-row search's CPU time, for memory the operating system takes back at once anyway. Called only after the
+    protocol ended normally: an error exit (splunklib's exit(1), a crash) takes the usual way. Not under a profiler
+    or tracer (cProfile, coverage), which write their results at exit.
+    """
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return
+    try:
+        logging.shutdown()  # splunklib's log handlers (search.log), as the exit would
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except Exception:  # nothing may be lost: let the usual exit flush and report
+        return
+    os._exit(0)

@@ -333,9 +333,10 @@ class _Plan(object):
         self.allowlist = allowlist = enricher.allowlist
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
-            # Per field: column value -> the entries indexed under that field whose pattern there matches it.
-            self.allowlist_index = [(field, _getter(self.allowlist_columns[field]), {})
-                                    for field in allowlist.indexed_fields]
+            # Per indexed field: column value -> the entries indexed under that field whose pattern there matches it.
+            self.allowlist_fields = allowlist.indexed_fields
+            self.allowlist_memories = [{} for _ in self.allowlist_fields]
+            self.allowlist_keys = _keys_getter([self.allowlist_columns[field] for field in self.allowlist_fields])
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
 
@@ -519,22 +520,26 @@ class _Plan(object):
             row[index] = masked
 
     def allowlist_entry(self, row):
-        found, merged = self.allowlist_unindexed, False
-        for field, key_of, memory in self.allowlist_index:
-            key = key_of(row)
-            entries = memory.get(key)
-            if entries is None:
-                entries = _remember(memory, key, self.allowlist.entries_for(
-                    field, [ascii_lower(value) for value in values_of_key(key)]))
-            if entries:
-                if found:
-                    found, merged = found + entries, True
-                else:
-                    found = entries
-        if not found:
-            return None
-        if merged:
-            found = sorted(found, key=_line_of)
+        # The row's key in each indexed field's memory, read and looked up in C; most rows find every key there
+        # with no entries under it, and cost nothing more.
+        keys = self.allowlist_keys(row)  # a tuple: one key per indexed field
+        hits = list(map(_memory_get, self.allowlist_memories, keys))
+        if None in hits:
+            for at, hit in enumerate(hits):
+                if hit is None:
+                    key = keys[at]
+                    hits[at] = _remember(self.allowlist_memories[at], key, self.allowlist.entries_for(
+                        self.allowlist_fields[at], [ascii_lower(value) for value in values_of_key(key)]))
+        found = self.allowlist_unindexed
+        if not any(hits):
+            if not found:
+                return None
+        else:
+            lists = [entries for entries in hits if entries]
+            if found:
+                lists.append(found)
+            found = lists[0] if len(lists) == 1 else sorted([entry for entries in lists for entry in entries],
+                                                            key=_line_of)
         columns, lowered = self.allowlist_columns, {}
 
         def lowered_values_of(field):
@@ -590,6 +595,9 @@ class _Plan(object):
 
 def _line_of(entry):
     return entry.line
+
+
+_memory_get = dict.get
 
 
 def _uncell(cell):

@@ -43,10 +43,14 @@ class Problem(Exception):
     """A problem with a lookup file that stops it being read at all."""
 
 
+def path_of(file_name, lookups_dir=None):
+    return os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
+
+
 def read_file(file_name, lookups_dir=None):
     """The bytes of a lookup file, or None for an absent admin file (ADMIN_FILES: no admin entries yet is the state
     of every new install); raises Problem when any other file cannot be read."""
-    path = os.path.join(lookups_dir or LOOKUPS_DIR, file_name)
+    path = path_of(file_name, lookups_dir)
     try:
         with open(path, "rb") as handle:
             return handle.read()
