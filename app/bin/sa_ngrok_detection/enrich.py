@@ -243,9 +243,14 @@ def _getter(column):
 
 
 def _keys_getter(columns):
-    """One call that returns the keys of several columns as a tuple."""
-    if len(columns) > 1 and all(type(column) is _Column and column.mv_index is None for column in columns):
-        return itemgetter(*[column.value_index for column in columns])
+    """One call that returns the keys of several columns as a tuple (for plain columns an itemgetter, in C)."""
+    if columns and all(type(column) is _Column and column.mv_index is None for column in columns):
+        indexes = [column.value_index for column in columns]
+        if len(indexes) == 1:
+            # itemgetter(i) returns the value itself, itemgetter(i, i) a tuple (value, value): callers zip the keys
+            # with their fields, so the copy is never read.
+            indexes *= 2
+        return itemgetter(*indexes)
     return lambda row: tuple([column.key(row) for column in columns])
 
 
