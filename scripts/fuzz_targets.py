@@ -21,7 +21,7 @@ from sa_ngrok_detection import risk_events as risk_event_writer  # noqa: E402
 
 import stash_readers  # noqa: E402  (scripts/, next to this file)
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_]{12,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_]{12,64}\Z")  # \Z, not $: "$" also matches before a final newline
 _LOOKUP_DIR = tempfile.mkdtemp(prefix="ngrok-fuzz-lookups-")
 
 
