@@ -45,6 +45,7 @@ row count).
     .venv/bin/python scripts/benchmark.py --quick      # 50,000 / 200,000 rows, fewer runs, for test suites
     .venv/bin/python scripts/benchmark.py --json bench.json --profile /tmp/ngrokscore.prof
     .venv/bin/python scripts/benchmark.py --worst-case  # hostile 1 MB command lines (benchmark_worst_case.py)
+    .venv/bin/python scripts/benchmark.py --instructions 100000  # instruction counts under valgrind (deterministic)
 """
 
 import argparse
@@ -898,6 +899,64 @@ def report(results, facts, args, out):
     }
 
 
+def instruction_counts(args, out=sys.stdout):
+    """Instructions each command executes for the same rows, counted by valgrind's callgrind (deterministic: the
+    machine's load, which moves CPU times by tens of percent, does not change them). Prints a table; returns 0."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise BenchmarkError("--instructions needs valgrind (e.g. apt-get install valgrind)")
+    work_dir = tempfile.mkdtemp(prefix="ngrokscore-bench-ir-")
+    saved_executable = sys.executable
+    try:
+        pools = Pools(args.seed)
+        app_dir, _ = prepare_app(args.app, work_dir, pools, args.seed, not args.no_bytecode, args.allowlist_entries,
+                                 args.shapes)
+        _SplunkHome(work_dir)
+        os.environ["NGROK_BENCH_APP_DIR"] = app_dir
+        bodies = ChunkBodies(pools, args.seed, args.chunk_size)
+        rows, one_row = bodies.for_rows(args.instructions), bodies.for_rows(1)
+        _wait_until_lookups_settle(app_dir)
+        script = os.path.join(app_dir, "bin", "ngrokscore.py")
+        commands = [Command(NO_ALLOWLIST, script, ("allowlist=none",)), Command(PASSTHROUGH, PASSTHROUGH_SCRIPT, ())]
+        commands += [Command(shape, script, ("allowlist=" + shape_file(shape),)) for shape in args.shapes]
+        for command in commands[2:]:
+            run_search(command.name, app_dir, command.script, command.args, one_row, 1, args.timeout)  # cache
+        # The protocol driver starts sys.executable: a wrapper runs it under callgrind instead.
+        wrapper = os.path.join(work_dir, "python-under-callgrind")
+        with open(wrapper, "w") as handle:
+            handle.write('#!/bin/sh\nexec %s --tool=callgrind --callgrind-out-file=%s/callgrind.%%p %s "$@"\n'
+                         % (valgrind, work_dir, saved_executable))
+        os.chmod(wrapper, 0o755)
+        counts = {}
+        for command in commands:
+            for old in glob.glob(os.path.join(work_dir, "callgrind.*")):
+                os.remove(old)
+            sys.executable = wrapper
+            try:
+                run_search(command.name, app_dir, command.script, command.args, rows, args.instructions,
+                           args.timeout * 50)
+            finally:
+                sys.executable = saved_executable
+            total = 0
+            for path in glob.glob(os.path.join(work_dir, "callgrind.*")):
+                with open(path) as handle:
+                    for line in handle:
+                        if line.startswith(("summary:", "totals:")):
+                            total = max(total, int(line.split()[1]))
+            counts[command.name] = total
+            sys.stderr.write("%s: %.0f M instructions\n" % (command.name, total / 1e6))
+        none, passthrough = counts[NO_ALLOWLIST], counts[PASSTHROUGH]
+        out.write("| command (%s rows, %s entries) | instructions, millions | ratio to no allowlist | share of the "
+                  "pass-through's |\n|---|---:|---:|---:|\n" % (_rows(args.instructions), _rows(args.allowlist_entries)))
+        for name, total in counts.items():
+            out.write("| %s | {:,} | %s | %.2f |\n".format(round(total / 1e6))
+                      % (name, "" if name == PASSTHROUGH else "%.2f" % (none / total), total / passthrough))
+        return 0
+    finally:
+        sys.executable = saved_executable
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Benchmark ngrokscore against a splunklib pass-through command (see the module docstring).")
@@ -924,6 +983,9 @@ def parse_args(argv):
                              "the top 15 functions by cumulative and by internal time")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for any one reply")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--instructions", type=int, metavar="ROWS",
+                        help="only instruction counts (valgrind's callgrind: deterministic, load-independent, about "
+                             "50 times slower) of ROWS rows for no allowlist, the pass-through and every shape")
     parser.add_argument("--worst-case", action="store_true",
                         help="only the worst-case section: hostile 1 MB command lines (scripts/benchmark_worst_case.py)")
     args = parser.parse_args(argv)
@@ -947,6 +1009,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.instructions:
+        return instruction_counts(args)
     if args.worst_case:
         import benchmark_worst_case
         results = benchmark_worst_case.run(args.app, timeout=args.timeout)
