@@ -2,6 +2,7 @@
 
 import pytest
 
+from sa_ngrok_detection import redaction
 from sa_ngrok_detection.redaction import MASK, redact
 
 M = MASK
@@ -396,3 +397,18 @@ SPLIT_KEYWORDS = [
 @pytest.mark.parametrize("line", SPLIT_KEYWORDS, ids=[repr(line) for line in SPLIT_KEYWORDS])
 def test_keyword_split_by_quotes_or_escapes_still_masks_its_secret(line):
     assert "XYZ9" not in redact(line)
+
+
+def test_command_strings_past_the_reading_limit_are_masked_whole_never_leaked():
+    # Each distinct command string is read as a command line of its own, up to COMMAND_STRINGS_READ per text; past
+    # that (a hostile line of tens of thousands) a string that any rule could apply to is masked whole.
+    limit = redaction.COMMAND_STRINGS_READ
+    strings = ["sh -c \"bash -c 'ngrok authtoken Tok%06dSecretValue' \"" % number for number in range(limit + 50)]
+    plain = "sh -c 'echo harmless words here'"
+    line = " ".join(strings + [plain])
+    masked = redaction.redact(line)
+    assert "SecretValue" not in masked
+    assert masked.endswith(plain)  # nothing to mask: kept as written
+    # Within the limit the strings are read word by word (only the token is masked).
+    assert masked.startswith("sh -c \"bash -c 'ngrok authtoken ********' \"")
+    assert "sh -c \"********\"" in masked  # past it: the whole string

@@ -261,6 +261,11 @@ def _url_spans(text, spans):
         spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
 
 
+# Distinct command strings (sh -c '...') read as command lines of their own in one text. A real command line holds a
+# few; a hostile one can hold tens of thousands, each costing a Python walk.
+COMMAND_STRINGS_READ = 1000
+
+
 def secret_spans(text, _depth=0, _inner=None):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
@@ -279,7 +284,13 @@ def secret_spans(text, _depth=0, _inner=None):
                 inner = text[start + 1:inner_end]
                 found = _inner.get((inner, _depth))
                 if found is None:
-                    found = _inner[inner, _depth] = secret_spans(inner, _depth + 1, _inner)
+                    if len(_inner) < COMMAND_STRINGS_READ:
+                        found = secret_spans(inner, _depth + 1, _inner)
+                    else:
+                        # Past the limit a command string is not read word by word: masked whole when any rule
+                        # could apply to it (over-masking, never a leak), kept as it is otherwise.
+                        found = [(0, len(inner))] if _may_hold_secret(inner) else []
+                    _inner[inner, _depth] = found
                 spans += [(start + 1 + a, start + 1 + b) for a, b in found]
     # Each scan only where it can match (a scan of a long text costs tens of milliseconds even when it finds
     # nothing): NGROK_ in any letter case (str.lower maps every character that matches n, g, r, o or k without
@@ -310,19 +321,23 @@ def secret_spans(text, _depth=0, _inner=None):
     return merged
 
 
+def _may_hold_secret(text):
+    """False when no rule can apply to ``text`` (a fast exit for the many texts that hold no secret)."""
+    lowered = text.lower()
+    if any(trigger in lowered for trigger in _TRIGGERS):
+        return True
+    # Quotes, escapes and continuations inside a word split a keyword that the shell reading joins again
+    # (--a\\uthtoken, --"api"-key, --a\\<newline>pi-key): look once more without them.
+    if '"' not in text and "'" not in text and "\\" not in text:
+        return False
+    lowered = lowered.replace('"', "").replace("'", "").replace("\\", "").replace("\n", "").replace("\r", "")
+    return any(trigger in lowered for trigger in _TRIGGERS)
+
+
 def redact(text):
     """Returns ``text`` with every secret masked; text without one comes back unchanged (same object)."""
-    if not text:
+    if not text or not _may_hold_secret(text):
         return text
-    lowered = text.lower()
-    if not any(trigger in lowered for trigger in _TRIGGERS):
-        # Quotes, escapes and continuations inside a word split a keyword that the shell reading joins again
-        # (--a\\uthtoken, --"api"-key, --a\\<newline>pi-key): look once more without them.
-        if '"' not in text and "'" not in text and "\\" not in text:
-            return text
-        lowered = lowered.replace('"', "").replace("'", "").replace("\\", "").replace("\n", "").replace("\r", "")
-        if not any(trigger in lowered for trigger in _TRIGGERS):
-            return text
     spans = secret_spans(text)
     if not spans:
         return text
