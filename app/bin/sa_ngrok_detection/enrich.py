@@ -171,6 +171,7 @@ class _BasenameColumn(_Column):
     """A name read from the base name of a path column, for raw events that carry Image but no process_name."""
 
     __slots__ = ("path",)
+    name_of = staticmethod(basename)  # what the name is, read from one value of the source column
 
     def __init__(self, path):
         _Column.__init__(self, path.value_index, path.mv_index)
@@ -178,21 +179,17 @@ class _BasenameColumn(_Column):
 
     def key(self, row):
         key = self.path.key(row)
+        name_of = self.name_of
         if isinstance(key, tuple):
-            return tuple(basename(value) for value in key if value)
-        return basename(key) if key else ""
+            return tuple(name_of(value) for value in key if value)
+        return name_of(key) if key else ""
 
 
 class _ProgramColumn(_BasenameColumn):
     """A name read from the program of a command-line column (the parent's, for parent_process_name)."""
 
     __slots__ = ()
-
-    def key(self, row):
-        key = self.path.key(row)
-        if isinstance(key, tuple):
-            return tuple(program_name(value) for value in key if value)
-        return program_name(key) if key else ""
+    name_of = staticmethod(program_name)
 
 
 class _NameColumn(_Column):
