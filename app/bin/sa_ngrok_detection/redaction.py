@@ -42,8 +42,10 @@ _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ 
                          re.IGNORECASE)
 _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
-# Names of headers and query parameters that carry credentials: a name holding one of these (any letter case), or a
-# name that is sig, key or code. Each pattern below looks for them ahead of a name (a look-ahead that scans the name
+# Names of headers and query parameters that carry credentials: a name holding one of these (any ASCII letter case),
+# or a name that is sig, key or code. ASCII letter case only ((?ai:...), not (?i:...), which folds Unicode: the long
+# s matches s, the Kelvin sign k): so a name matches exactly when its str.lower() holds the word, as _TRIGGERS
+# assume (a name like "\u017fession" is masked nowhere, rather than only when an unrelated trigger word is present). Each pattern below looks for them ahead of a name (a look-ahead that scans the name
 # once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
 # name starts (at a word start, or after ? or &) and stays inside that name.
 # (auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-, grouped by
@@ -51,21 +53,22 @@ _DUPLICATION = re.compile(r"&-?\d*$")
 _CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
                     r"|x-(?:amz|goog)-"
 # "Name:" at a word start, with a credential name; the value follows (see _header_spans).
-_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
+_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=[\w-]*?(?ai:%s)|(?ai:sig|key|code)[ \t]*:)"
                                 r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
 _AUTH_SCHEME = _when_needed(r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+")
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
 # "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
 _URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
 # ?name=value and &name=value, with a credential name.
-_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
+_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=[^=&#?/\s\x00\"']*?(?ai:%s)|(?ai:sig|key|code)=)"
                                    r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
-# Substrings without which no rule can apply (a fast exit for the many texts that hold no secret).
+# Substrings without which no rule can apply (a fast exit for the many texts that hold no secret): one in every
+# secret flag, keyword, variable name, "@" and credential name above (x-amz-, x-goog-: header and parameter names).
 _TRIGGERS = ("auth", "api", "secret", "token", "key", "value", "@", "pass", "pwd", "cookie", "session", "cred",
-             "sig", "code")
+             "sig", "code", "x-amz-", "x-goog-")
 
 
 def _masked(value):
