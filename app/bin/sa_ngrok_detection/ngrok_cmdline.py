@@ -19,8 +19,8 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 import re
 from bisect import bisect_left
 from collections import namedtuple
-from itertools import accumulate, compress, repeat
-from operator import add, and_, sub
+from itertools import accumulate, compress, count, repeat
+from operator import add, and_, itemgetter, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -279,6 +279,15 @@ def shell_words(text):
             for piece in SHELL_WORD().findall(text) if piece]
 
 
+def _lazy_shell_words(text):
+    """shell_words, one word at a time."""
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    for match in SHELL_WORD().finditer(text):
+        piece = match.group(1)
+        if piece:
+            yield (True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
+
+
 def plain_words(text):
     """The argv reading's words (quote characters dropped) and operators, without positions. Each whitespace or
     NUL character separates two words: argv joined with spaces shows an empty argument as two spaces."""
@@ -313,7 +322,7 @@ def _locate_binary(words):
     ``ngrok version`` stays a tunnel).
     """
     found = [_launched(words)]
-    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None) \
+    named = _first_named_ngrok(words) \
         if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
     if named is not None and found[0] != (named, None):
         if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
@@ -321,6 +330,18 @@ def _locate_binary(words):
             found = []
         found.append((named, None))
     return found
+
+
+def _first_named_ngrok(words):
+    """The index of the first word named ngrok* (_named_ngrok), None when there is none. Only the words whose
+    lower-cased base name starts with ngrok, the first condition of _named_ngrok, are looked at one by one; that
+    condition is checked for all by C-level iteration (lower-casing keeps every "/" and makes no new one, so the base
+    name of the lower-cased word is the lower-cased base name)."""
+    bases = map(itemgetter(2), map(str.rpartition, map(str.rstrip, map(str.lower, words), repeat("/")), repeat("/")))
+    for index in compress(count(), map(str.startswith, bases, repeat("ngrok"))):
+        if _named_ngrok(words[index]):
+            return index
+    return None
 
 
 def _launched(words):
@@ -508,13 +529,16 @@ def _targets(words, clean_of, index_of, run_ends, candidates):
     return found
 
 
-def _commands(tokens):
-    """Splits a token list into commands at control operators; redirections are dropped with their file word."""
+def _commands(tokens, first_only=False):
+    """Splits a token list into commands at control operators; redirections are dropped with their file word.
+    With ``first_only``, stops at the end of the first command that has words (``tokens`` may be lazy)."""
     commands, current, skip_file = [], [], False
     for is_operator, text in tokens:
         if is_operator:
             skip_file = False
             if not text.strip(";&|"):  # only ; & | characters: ends one command, starts the next
+                if first_only and current:
+                    return [current]
                 commands.append(current)
                 current = []
             elif not _DUPLICATION.search(text):
@@ -554,6 +578,10 @@ def _shell_invocations(command_line, depth=0):
         # Quotes or escapes but no operator: still one command, its words unquoted.
         words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
         commands = [words] if words else []
+    elif _NGROK_ANY_CASE(command_line) is None:
+        # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
+        # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
+        commands = _commands(_lazy_shell_words(command_line), first_only=True)
     else:
         commands = _commands(shell_words(command_line))
     named = [words for words in commands if _NGROK_ANY_CASE(" ".join(words)) and any(map(_named_ngrok, words))] \

@@ -26,7 +26,8 @@ a fixed character or at a word start and are searched without overlapping.
 
 import re
 from bisect import bisect_left
-from itertools import islice
+from itertools import compress, count, islice, repeat
+from operator import contains, itemgetter, methodcaller, or_
 
 from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
@@ -53,15 +54,22 @@ _DUPLICATION = re.compile(r"&-?\d*$")
 _CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
                     r"|x-(?:amz|goog)-"
 # "Name:" at a word start, with a credential name; the value follows (see _header_spans).
-_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=[\w-]*?(?ai:%s)|(?ai:sig|key|code)[ \t]*:)"
-                                r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
-_AUTH_SCHEME = _when_needed(r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+")
+_HEADER_START = r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=[\w-]*?(?ai:%s)|(?ai:sig|key|code)[ \t]*:)" % _CREDENTIAL_WORDS
+_CREDENTIAL_HEADER = _when_needed(_HEADER_START + r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
+_AUTH_SCHEME_WORDS = r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+"
+_AUTH_SCHEME = _when_needed(_AUTH_SCHEME_WORDS)
+# The same with its value: an auth scheme when one follows, then the value up to whitespace, as _header_spans reads
+# it step by step (the optional scheme is taken whenever it matches: the value after it always matches, maybe
+# empty). Linear: the scheme's words are bounded and end in [ \t]+, with which the value cannot start.
+_CREDENTIAL_HEADER_VALUE = _when_needed(_HEADER_START + r"[A-Za-z][\w-]*[ \t]*:[ \t]*(?:%s)?(?P<value>[^\s\x00]*)"
+                                      % _AUTH_SCHEME_WORDS)
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
 # "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
 _URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
 # ?name=value and &name=value, with a credential name.
 _CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=[^=&#?/\s\x00\"']*?(?ai:%s)|(?ai:sig|key|code)=)"
-                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
+                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']+)" % _CREDENTIAL_WORDS)
+_VALUE_SPAN = methodcaller("span", "value")
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
@@ -218,13 +226,20 @@ def _walk(text, tokens, quoted_reading):
 def _spaced_stops(text, tokens):
     """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
     with a dash (flags), words holding a quote (the reading may end the secret there)."""
-    if '"' not in text and "'" not in text:
-        return [at for at, token in enumerate(tokens) if token[2] or token[3][:1] == "-"]
-    return [at for at, (start, end, is_operator, word) in enumerate(tokens)
-            if is_operator or word[:1] == "-" or '"' in text[start:end] or "'" in text[start:end]]
+    # By C-level iteration over the tokens' fields (no Python step per token).
+    stop = map(or_, map(itemgetter(2), tokens), map(str.startswith, map(itemgetter(3), tokens), repeat("-")))
+    if '"' in text or "'" in text:
+        raws = list(map(text.__getitem__, map(slice, map(itemgetter(0), tokens), map(itemgetter(1), tokens))))
+        stop = map(or_, map(or_, stop, map(contains, raws, repeat('"'))), map(contains, raws, repeat("'")))
+    return list(compress(count(), stop))
 
 
 def _header_spans(text, spans):
+    if '"' not in text and "'" not in text:
+        # No quoted word, so every value ends at whitespace: one scan, the spans taken by C-level iteration (an
+        # empty value gives an empty span, which secret_spans drops).
+        spans += map(_VALUE_SPAN, _CREDENTIAL_HEADER_VALUE().finditer(text))
+        return
     position = 0
     word_ends = None
     while True:
@@ -261,12 +276,21 @@ def _url_spans(text, spans):
     # next "/", so no "://" lies inside a match and the matches never overlap.
     spans += [match.span(1) for match in _URL_USERINFO.finditer(text)]
     if "=" in text:
-        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
+        # Only parameters with a value match (no name holds ? or &: skipping an empty one finds the same next ones).
+        spans += map(_VALUE_SPAN, _CREDENTIAL_PARAMETER().finditer(text))
 
 
 # Distinct command strings (sh -c '...') read as command lines of their own in one text. A real command line holds a
 # few; a hostile one can hold tens of thousands, each costing a Python walk.
 COMMAND_STRINGS_READ = 1000
+
+
+def _quoted_words(text, tokens):
+    """The tokens whose text starts with a quote, chosen by C-level iteration (most tokens do not)."""
+    if '"' not in text and "'" not in text:
+        return ()
+    firsts = map(text.__getitem__, map(itemgetter(0), tokens))
+    return compress(tokens, map(contains, repeat("\"'"), firsts))
 
 
 def secret_spans(text, _depth=0, _inner=None):
@@ -281,8 +305,8 @@ def secret_spans(text, _depth=0, _inner=None):
     if _depth < 2:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
-        for start, end, is_operator, word in words:
-            if not is_operator and text[start] in "\"'" and _HAS_SPACE.search(word):
+        for start, end, is_operator, word in _quoted_words(text, words):
+            if not is_operator and _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
                 found = _inner.get((inner, _depth))
