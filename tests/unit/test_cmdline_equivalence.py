@@ -64,6 +64,22 @@ def spaced_secret_lines(draw):
     return "ngrok http " + flag + draw(st.sampled_from([" ", "=", " = "])) + joiner.join(words)
 
 
+# Words that change nothing in the redactor's walk while it reads no keyword, flag or operator: many of them and
+# a few hostile fragments make the walk step over runs of tokens (redaction._MAY_MATTER), or not, when they are
+# too few.
+FILLER = ["a", "x", "22", "ngrok", "tcp", ";", "&", "|", "&&", "abcdefghij", "localhost:8080", "http://h/x",
+          "ngrokhost", "authtok", "\u212a", "a-b", "x=1", "=", "1"]
+
+
+@st.composite
+def sparse_lines(draw):
+    words = draw(st.lists(st.sampled_from(FILLER), min_size=4, max_size=60))
+    for fragment in draw(st.lists(st.sampled_from(FRAGMENTS + ["ngrok_authtoken=", "NGROK_API_KEY", "authtoken",
+                                                               "add-api-key", "2>", "<", "-auth"]), max_size=5)):
+        words.insert(draw(st.integers(0, len(words))), fragment)
+    return draw(st.sampled_from([" ", "\x00", "  ", " \t"])).join(words)
+
+
 ANY_TEXT = st.text(alphabet=st.sampled_from(list("ngrok tcp2-=\"'\\;&|<>\x00\n\t aA:@?/")), max_size=40)
 
 
@@ -89,6 +105,12 @@ def test_fast_paths_decide_as_the_word_by_word_walks_on_tunnel_lines(line):
 @settings(max_examples=300)
 @given(spaced_secret_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_spaced_secrets(line):
+    _same_decisions(line)
+
+
+@settings(max_examples=400)
+@given(sparse_lines())
+def test_fast_paths_decide_as_the_word_by_word_walks_on_sparse_lines(line):
     _same_decisions(line)
 
 

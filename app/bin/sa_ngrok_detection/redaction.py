@@ -25,9 +25,9 @@ a fixed character or at a word start and are searched without overlapping.
 """
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import compress, count, islice, repeat
-from operator import contains, itemgetter, methodcaller, or_
+from operator import contains, itemgetter, methodcaller, or_, sub
 
 from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
@@ -70,6 +70,7 @@ _URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
 _CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=[^=&#?/\s\x00\"']*?(?ai:%s)|(?ai:sig|key|code)=)"
                                    r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']+)" % _CREDENTIAL_WORDS)
 _VALUE_SPAN = methodcaller("span", "value")
+_START = methodcaller("start")
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
@@ -112,8 +113,14 @@ def _continues(raw, quoted_reading):
     return raw[-1] not in "\"'"
 
 
-def _walk(text, tokens, quoted_reading):
-    """Secret spans found by walking one reading's tokens (see the module's docstring)."""
+def _walk(text, tokens, quoted_reading, positions=None):
+    """Secret spans found by walking one reading's tokens (see the module's docstring). With ``positions`` (of
+    _MAY_MATTER's matches in ``text``), the tokens that change nothing while no keyword, flag or operator is being
+    read are stepped over in one step each run, not looked at one by one."""
+    candidates = _candidates(tokens, positions) if positions is not None else None
+    if candidates is not None:
+        looked = 0  # the index in candidates of the next token the walk must look at
+        unlooked = len(candidates)
     spans = []
     expect = None  # None, "value" (a flag's value to step over) or "secret"
     spaced = False  # a secret that may hold spaces is being read: the next plain words are part of it
@@ -123,6 +130,16 @@ def _walk(text, tokens, quoted_reading):
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
+        if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
+            # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
+            if looked < unlooked and candidates[looked] < at:
+                looked = bisect_left(candidates, at, looked)
+            if looked == unlooked:
+                break
+            if candidates[looked] > at:
+                if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
+                    next(islice(walking, candidates[looked] - at - 2, None), None)
+                continue
         if is_operator:
             spaced = False
             if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
@@ -223,6 +240,42 @@ def _walk(text, tokens, quoted_reading):
     return spans
 
 
+# Where a token that may change the walk's state when nothing is being read can be (see _walk): a redirection
+# (< or >), a flag (a dash starting a word: after whitespace, NUL, an operator character or the text's start), a
+# quote or a backslash (unquoting may make a flag or keyword of a word), and (_KEYWORD, in the lower-cased text) a
+# keyword or variable name: ngrok_, authtoken, add-api-key. Every other token is a plain word without one or an
+# operator of ; & | only, which changes nothing then: the walk steps over them. Linear: single characters, a
+# two-character look-behind; fixed words that start with different letters.
+_MAY_MATTER = _when_needed(r"""-(?<![^\s\x00;&|<>]-)|["'\\<>]""")
+_KEYWORD = _when_needed(r"ngrok_|a(?:uthtoken|dd-api-key)")
+_NOWHERE = float("inf")
+
+
+def _may_matter(text, token_count):
+    """The positions of _MAY_MATTER's and _KEYWORD's matches, or None when they are too many for stepping over
+    tokens to pay (character counts say so for most dense texts before any scan)."""
+    budget = token_count // 4
+    if text.count("-") + text.count('"') + text.count("'") + text.count("\\") + text.count("<") + \
+            text.count(">") > budget:
+        return None
+    positions = list(map(_START, _MAY_MATTER().finditer(text)))
+    lowered = text.lower()
+    if "ngrok_" in lowered or "authtoken" in lowered or "add-api-key" in lowered:
+        # str.lower() maps one character to one (so positions agree) except U+0130, which becomes i and a dot;
+        # only the Kelvin sign becomes an ASCII letter from outside ASCII, so the words' lower() find the same.
+        if len(lowered) != len(text):
+            return None
+        positions += map(_START, _KEYWORD().finditer(lowered))
+        positions.sort()
+    return positions if len(positions) <= budget else None
+
+
+def _candidates(tokens, positions):
+    """The sorted indexes of the tokens holding the given positions (the token starting at or before each)."""
+    found = map(sub, map(bisect_right, repeat(tokens), zip(positions, repeat(_NOWHERE))), repeat(1))
+    return list(dict.fromkeys(found))
+
+
 def _spaced_stops(text, tokens):
     """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
     with a dash (flags), words holding a quote (the reading may end the secret there)."""
@@ -299,9 +352,10 @@ def secret_spans(text, _depth=0, _inner=None):
     if _inner is None:
         _inner = {}  # command string -> its spans: a line that repeats one string reads it once
     words = shell_tokens(text)
-    spans = _walk(text, words, True)
+    positions = _may_matter(text, len(words))
+    spans = _walk(text, words, True, positions)
     if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
-        spans += _walk(text, plain_tokens(text), False)
+        spans += _walk(text, plain_tokens(text), False, positions)
     if _depth < 2:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
