@@ -90,31 +90,31 @@ def _same_decisions(line):
         assert getattr(ngrok_cmdline, reading)(line) == getattr(reference_cmdline, reading)(line), (reading, line)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(hostile_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_hostile_lines(line):
     _same_decisions(line)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(tunnel_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_tunnel_lines(line):
     _same_decisions(line)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(spaced_secret_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_spaced_secrets(line):
     _same_decisions(line)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(sparse_lines())
 def test_fast_paths_decide_as_the_word_by_word_walks_on_sparse_lines(line):
     _same_decisions(line)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(ANY_TEXT)
 def test_fast_paths_decide_as_the_word_by_word_walks_on_any_text(line):
     _same_decisions(line)

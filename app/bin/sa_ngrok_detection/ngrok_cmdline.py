@@ -20,7 +20,7 @@ import re
 from bisect import bisect_left
 from collections import namedtuple
 from itertools import accumulate, compress, count, repeat
-from operator import add, and_, itemgetter, sub
+from operator import add, and_, contains, itemgetter, not_, or_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -140,6 +140,13 @@ SHELL_PIECE = _when_needed(
     r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
+# The same pieces, each as (piece, separator or "", operator or ""): a piece with neither is a word. One pattern with
+# the same alternatives in the same order, so the same pieces; groups only say which alternative matched.
+_SHELL_PIECE_KINDS = _when_needed(
+    r"(((?:[\s\x00]|\\\r?\n)+)"
+    r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
 SHELL_WORD = _when_needed(
     r"(?:[\s\x00]|\\\r?\n)+"
@@ -220,20 +227,38 @@ def shell_tokens(text):
         if _cache[2] is None:
             _cache[2] = tokens  # and the argv reading is the same
         return tokens
-    tokens = []
-    append = tokens.append
-    position = 0
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
-    for piece in SHELL_PIECE().findall(text):
-        end = position + len(piece)
-        first = piece[0]
-        if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
-            append((position, end, True, piece))
-        elif not (first.isspace() or first == "\x00"
-                  or (first == "\\" and (piece[1:2] == "\n" or piece[1:3] == "\r\n"))):
-            append((position, end, False, unquote(piece) if quoted else piece))
-        position = end
+    tokens = _shell_pieces(text)
     _remember(text, 1, tokens)
+    return tokens
+
+
+def _shell_pieces(text):
+    """shell_tokens of a text holding a quote, escape or operator, built by C-level iteration: positions are running
+    sums of the pieces' lengths, the pattern's groups tell separators and operators; only the words holding a quote
+    or backslash are unquoted one by one."""
+    pieces = _SHELL_PIECE_KINDS().findall(text)
+    texts = list(map(itemgetter(0), pieces))
+    ends = list(accumulate(map(len, texts)))
+    starts = [0]
+    starts += ends[:-1]
+    tokens = list(compress(zip(starts, ends, map(bool, map(itemgetter(2), pieces)), texts),
+                           map(not_, map(itemgetter(1), pieces))))
+    if "<" in text or ">" in text:
+        # A word starting with a digit and holding < or > (1"<"x, 1\>x) is taken for an operator, as a piece starting
+        # like a redirection always was: kept as it is, not unquoted.
+        words = list(map(itemgetter(3), tokens))
+        for at in compress(count(), map(or_, map(contains, words, repeat("<")), map(contains, words, repeat(">")))):
+            start, end, is_operator, word = tokens[at]
+            if not is_operator and word[0] in "0123456789":
+                tokens[at] = (start, end, True, word)
+    if _NEEDS_UNQUOTE.search(text) is not None:
+        words = list(map(itemgetter(3), tokens))
+        quoted = map(or_, map(or_, map(contains, words, repeat('"')), map(contains, words, repeat("'"))),
+                     map(contains, words, repeat("\\")))
+        for at in compress(count(), quoted):
+            start, end, is_operator, word = tokens[at]
+            if not is_operator:
+                tokens[at] = (start, end, False, unquote(word))
     return tokens
 
 
@@ -252,8 +277,10 @@ def plain_tokens(text):
     tokens = _runs(text)
     if _PLAIN_SPECIAL.search(text) is not None:
         # Only the few words holding a quote or starting like an operator need a look of their own.
-        for at in [at for at, token in enumerate(tokens)
-                   if token[3][0] in _OPERATOR_START or '"' in token[3] or "'" in token[3]]:
+        words = list(map(itemgetter(3), tokens))
+        special = map(or_, map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)),
+                      map(or_, map(contains, words, repeat('"')), map(contains, words, repeat("'"))))
+        for at in list(compress(count(), special)):
             start, end, _, piece = tokens[at]
             if piece[0] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece):
                 tokens[at] = (start, end, True, piece)

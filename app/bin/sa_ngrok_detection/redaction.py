@@ -192,7 +192,7 @@ def _walk(text, tokens, quoted_reading, positions=None):
                     # Every word up to the next one that may end the secret (an operator, a flag, a quote) joins
                     # it as this one did: take them in one step.
                     if stops is None:
-                        stops = _spaced_stops(text, tokens)
+                        stops = _spaced_stops(text, tokens, candidates)
                     following = bisect_left(stops, at + 1)
                     following = stops[following] if following < len(stops) else len(tokens)
                     if following > at + 1:
@@ -249,18 +249,30 @@ def _walk(text, tokens, quoted_reading, positions=None):
 _MAY_MATTER = _when_needed(r"""-(?<![^\s\x00;&|<>]-)|["'\\<>]""")
 _KEYWORD = _when_needed(r"ngrok_|a(?:uthtoken|dd-api-key)")
 _NOWHERE = float("inf")
+_CONTROL_CHARACTER = re.compile(r"[;&|]")
 
 
 def _may_matter(text, token_count):
     """The positions of _MAY_MATTER's and _KEYWORD's matches, or None when they are too many for stepping over
-    tokens to pay (character counts say so for most dense texts before any scan)."""
-    budget = token_count // 4
-    if text.count("-") + text.count('"') + text.count("'") + text.count("\\") + text.count("<") + \
-            text.count(">") > budget:
+    tokens to pay (counts of characters and words say so for most dense texts before any scan), or when the tokens
+    are so few that looking at each costs less than a scan."""
+    if token_count < 16:
         return None
-    positions = list(map(_START, _MAY_MATTER().finditer(text)))
+    budget = token_count // 4
+    others = text.count('"') + text.count("'") + text.count("\\") + text.count("<") + text.count(">")
+    if others > budget:
+        return None
+    dashes = "-" in text
+    if dashes:  # flags, mostly: a dash after the usual separators (an estimate; the scan below counts exactly)
+        others += text.count(" -") + text.count("\t-") + text.count("\n-") + text.count("\x00-")
+        if others > budget:
+            return None
     lowered = text.lower()
-    if "ngrok_" in lowered or "authtoken" in lowered or "add-api-key" in lowered:
+    keywords = lowered.count("ngrok_") + lowered.count("authtoken") + lowered.count("add-api-key")
+    if others + keywords > budget:
+        return None
+    positions = list(map(_START, _MAY_MATTER().finditer(text))) if dashes or others else []
+    if keywords:
         # str.lower() maps one character to one (so positions agree) except U+0130, which becomes i and a dot;
         # only the Kelvin sign becomes an ASCII letter from outside ASCII, so the words' lower() find the same.
         if len(lowered) != len(text):
@@ -276,9 +288,17 @@ def _candidates(tokens, positions):
     return list(dict.fromkeys(found))
 
 
-def _spaced_stops(text, tokens):
+def _spaced_stops(text, tokens, candidates=None):
     """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
     with a dash (flags), words holding a quote (the reading may end the secret there)."""
+    if candidates is not None:
+        # Each is a candidate of the walk (see _MAY_MATTER) or an operator holding ; & or |: look at those only.
+        if _CONTROL_CHARACTER.search(text):
+            controls = _candidates(tokens, list(map(_START, _CONTROL_CHARACTER.finditer(text))))
+            candidates = sorted(set(candidates).union(controls))
+        return [at for at in candidates if at >= 0 and (
+            tokens[at][2] or tokens[at][3][:1] == "-" or '"' in text[tokens[at][0]:tokens[at][1]]
+            or "'" in text[tokens[at][0]:tokens[at][1]])]
     # By C-level iteration over the tokens' fields (no Python step per token).
     stop = map(or_, map(itemgetter(2), tokens), map(str.startswith, map(itemgetter(3), tokens), repeat("-")))
     if '"' in text or "'" in text:
