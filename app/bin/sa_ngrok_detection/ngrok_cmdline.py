@@ -219,7 +219,7 @@ def _runs(text):
 
 def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
-    if _cache[0] is text and _cache[1] is not None:
+    if _cache[1] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[1]
     if SHELL_CHARACTERS.search(text) is None:
         tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
@@ -234,36 +234,31 @@ def shell_tokens(text):
 
 def _shell_pieces(text):
     """shell_tokens of a text holding a quote, escape or operator, built by C-level iteration: positions are running
-    sums of the pieces' lengths, the pattern's groups tell separators and operators; only the words holding a quote
-    or backslash are unquoted one by one."""
+    sums of the pieces' lengths, the pattern's groups tell separators and operators."""
     pieces = _SHELL_PIECE_KINDS().findall(text)
     texts = list(map(itemgetter(0), pieces))
     ends = list(accumulate(map(len, texts)))
     starts = [0]
     starts += ends[:-1]
-    tokens = list(compress(zip(starts, ends, map(bool, map(itemgetter(2), pieces)), texts),
-                           map(not_, map(itemgetter(1), pieces))))
+    kept = list(map(not_, map(itemgetter(1), pieces)))  # not a separator
+    operators = list(compress(map(bool, map(itemgetter(2), pieces)), kept))
+    texts = list(compress(texts, kept))
+    odd = []
     if "<" in text or ">" in text:
         # A word starting with a digit and holding < or > (1"<"x, 1\>x) is taken for an operator, as a piece starting
         # like a redirection always was: kept as it is, not unquoted.
-        words = list(map(itemgetter(3), tokens))
-        for at in compress(count(), map(or_, map(contains, words, repeat("<")), map(contains, words, repeat(">")))):
-            start, end, is_operator, word = tokens[at]
-            if not is_operator and word[0] in "0123456789":
-                tokens[at] = (start, end, True, word)
-    if _NEEDS_UNQUOTE.search(text) is not None:
-        words = list(map(itemgetter(3), tokens))
-        quoted = map(or_, map(or_, map(contains, words, repeat('"')), map(contains, words, repeat("'"))),
-                     map(contains, words, repeat("\\")))
-        for at in compress(count(), quoted):
-            start, end, is_operator, word = tokens[at]
-            if not is_operator:
-                tokens[at] = (start, end, False, unquote(word))
-    return tokens
+        holding = map(or_, map(contains, texts, repeat("<")), map(contains, texts, repeat(">")))
+        odd = [at for at in compress(count(), map(and_, map(not_, operators), holding)) if texts[at][0] in "0123456789"]
+        for at in odd:
+            operators[at] = True
+    words = list(map(unquote, texts)) if _NEEDS_UNQUOTE.search(text) is not None else texts  # operators: as they are
+    for at in odd:
+        words[at] = texts[at]
+    return list(zip(compress(starts, kept), compress(ends, kept), operators, words))
 
 
 def _remember(text, slot, tokens):
-    if _cache[0] is not text:
+    if not (_cache[0] is text or _cache[0] == text):
         _cache[0], _cache[1], _cache[2] = text, None, None
     _cache[slot] = tokens
 
@@ -272,7 +267,7 @@ def plain_tokens(text):
     """The argv reading of ``text``: [(start, end, is_operator, text)]; quote characters are dropped from each
     word's text (a collector that quotes arguments quotes whole words), a word made only of shell operator
     characters counts as an operator."""
-    if _cache[0] is text and _cache[2] is not None:
+    if _cache[2] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[2]
     tokens = _runs(text)
     if _PLAIN_SPECIAL.search(text) is not None:
@@ -594,30 +589,44 @@ def _command_invocations(words, depth):
     return found
 
 
-def _shell_invocations(command_line, depth=0):
+def _shell_invocations(command_line, depth=0, redact_next=False):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
     if SHELL_CHARACTERS.search(command_line) is None:
         # No quote, escape or operator: one command, its words cut at whitespace and NUL (str.split cuts at the
         # characters \s matches, str.isspace).
         words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
         commands = [words] if words else []
-    elif _OPERATOR_CHARACTER.search(command_line) is None:
-        # Quotes or escapes but no operator: still one command, its words unquoted.
-        words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
-        commands = [words] if words else []
-    elif _NGROK_ANY_CASE(command_line) is None:
-        # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
-        # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
-        commands = _commands(_lazy_shell_words(command_line), first_only=True)
     else:
-        commands = _commands(shell_words(command_line))
-    named = [words for words in commands if _NGROK_ANY_CASE(" ".join(words)) and any(map(_named_ngrok, words))] \
+        commands = _shell_commands(command_line, redact_next)
+    named = [words for words in commands
+             if _NGROK_ANY_CASE(" ".join(words)) and _first_named_ngrok(words) is not None] \
         if _NGROK_ANY_CASE(command_line) else []
     chosen = named or commands[:1]
     found = []
     for words in chosen:
         found.extend(_command_invocations(words, depth))
     return found
+
+
+def _shell_commands(command_line, redact_next):
+    """The commands of a line holding a quote, escape or operator (see _shell_invocations)."""
+    has_operator = _OPERATOR_CHARACTER.search(command_line) is not None
+    if has_operator and _NGROK_ANY_CASE(command_line) is None:
+        # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
+        # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
+        return _commands(_lazy_shell_words(command_line), first_only=True)
+    if redact_next:
+        # The redactor reads this line next, with positions: make its shell tokens now and take the words from them.
+        tokens = shell_tokens(command_line)
+        if has_operator:
+            return _commands(zip(map(itemgetter(2), tokens), map(itemgetter(3), tokens)))
+        words = list(map(itemgetter(3), tokens))
+        return [words] if words else []
+    if has_operator:
+        return _commands(shell_words(command_line))
+    # Quotes or escapes but no operator: still one command, its words unquoted.
+    words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
+    return [words] if words else []
 
 
 def _argv_invocations(command_line):
@@ -640,13 +649,16 @@ def _rank(invocation):
     return 4 if invocation.action in INFORMATIONAL_ACTIONS else 3
 
 
-def parse_all(command_line):
+def parse_all(command_line, redact_next=False):
     """Every ngrok command a command line may run, in both readings (see the module's docstring), the one to show
     first: ``ngrok http 3000 & ngrok tcp 22`` gives both tunnels. When the line opens a tunnel, its informational
-    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score."""
+    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score.
+
+    ``redact_next``: the caller masks this same text next (redaction.redact), which reads it with word positions:
+    the shell reading is then made once, with them, for both (the facts are the same either way)."""
     if not command_line:
         return []
-    found = _shell_invocations(command_line)
+    found = _shell_invocations(command_line, 0, redact_next)
     if _READINGS_DIFFER.search(command_line):
         found += _argv_invocations(command_line)
     unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]

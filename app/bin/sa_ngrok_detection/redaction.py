@@ -435,9 +435,20 @@ def _may_hold_secret(text):
     return any(trigger in lowered for trigger in _TRIGGERS)
 
 
+def may_hold_secret(text):
+    """_may_hold_secret, remembered for the last text: the command asks before parsing a line (ngrok_cmdline.parse_all's
+    redact_next), then redact() asks again for the same line."""
+    if _last_asked[0] is not text:
+        _last_asked[:] = [text, bool(text) and _may_hold_secret(text)]
+    return _last_asked[1]
+
+
+_last_asked = [None, False]
+
+
 def redact(text):
     """Returns ``text`` with every secret masked; text without one comes back unchanged (same object)."""
-    if not text or not _may_hold_secret(text):
+    if not text or not may_hold_secret(text):
         return text
     spans = secret_spans(text)
     if not spans:
