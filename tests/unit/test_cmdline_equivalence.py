@@ -33,6 +33,8 @@ FRAGMENTS = [
     "Authorization:", "Bearer", "X-Api-Key:", "Cookie:", "?token=", "&sig=", "https://", "@", "x-amz-date:",
     "Host:", "sig:", "key :", "Code:", "signer:", "keys:", "\u212aey:", "\u017fession:", "?a=", "?key=", "&code=",
     "&x-goog-credential=", "Basic", "u:p@", "/", "#", "?",
+    # a word that starts with a digit and holds < or > inside quotes or after an escape: read as an operator
+    '1"<"x', "2\\>x", "3'>'",
 ]
 
 
@@ -68,14 +70,16 @@ def spaced_secret_lines(draw):
 # a few hostile fragments make the walk step over runs of tokens (redaction._MAY_MATTER), or not, when they are
 # too few.
 FILLER = ["a", "x", "22", "ngrok", "tcp", ";", "&", "|", "&&", "abcdefghij", "localhost:8080", "http://h/x",
-          "ngrokhost", "authtok", "\u212a", "a-b", "x=1", "=", "1"]
+          "ngrokhost", "authtok", "\u212a", "a-b", "x=1", "=", "1", "-x", "\u0130"]
 
 
 @st.composite
 def sparse_lines(draw):
     words = draw(st.lists(st.sampled_from(FILLER), min_size=4, max_size=60))
     for fragment in draw(st.lists(st.sampled_from(FRAGMENTS + ["ngrok_authtoken=", "NGROK_API_KEY", "authtoken",
-                                                               "add-api-key", "2>", "<", "-auth"]), max_size=5)):
+                                                               "add-api-key", "2>", "<", "-auth", "NGROK_AUTHTOKEN = s",
+                                                               "NGROK_API_KEY =s", '"export NGROK_AUTHTOKEN" = s',
+                                                               '1"<"x']), max_size=5)):
         words.insert(draw(st.integers(0, len(words))), fragment)
     return draw(st.sampled_from([" ", "\x00", "  ", " \t"])).join(words)
 

@@ -46,8 +46,9 @@ _DUPLICATION = re.compile(r"&-?\d*$")
 # Names of headers and query parameters that carry credentials: a name holding one of these (any ASCII letter case),
 # or a name that is sig, key or code. ASCII letter case only ((?ai:...), not (?i:...), which folds Unicode: the long
 # s matches s, the Kelvin sign k): so a name matches exactly when its str.lower() holds the word, as _TRIGGERS
-# assume (a name like "\u017fession" is masked nowhere, rather than only when an unrelated trigger word is present). Each pattern below looks for them ahead of a name (a look-ahead that scans the name
-# once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
+# assume (a name like "\u017fession" is masked nowhere, rather than only when an unrelated trigger word is present).
+# Each pattern below looks for them ahead of a name (a look-ahead that scans the name once), so that a text of many
+# other names needs no Python step per name. Linear: a look-ahead starts only where a
 # name starts (at a word start, or after ? or &) and stays inside that name.
 # (auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-, grouped by
 # first letter so that a position is ruled out in a few comparisons).
