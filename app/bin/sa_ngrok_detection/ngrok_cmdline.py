@@ -438,6 +438,7 @@ def _invocation(binary, args):
     after_value = False
     count = len(args)
     index = 0  # the next word not yet read
+    flag_words = {}  # flag word -> (lower-case name, "=" or "", inline value, name as shown)
     for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
         if at < index:
             continue  # a flag's value
@@ -451,18 +452,22 @@ def _invocation(binary, args):
         if word == "--":  # options end: every later word is a clean positional
             after_value = False
             break
-        name, has_inline_value, value = word.lstrip("-").partition("=")
-        name = name.lower()
+        read = flag_words.get(word)  # a flag word is read once however often it is repeated
+        if read is None:
+            name, has_inline_value, value = word.lstrip("-").partition("=")
+            name = name.lower()
+            read = flag_words[word] = (name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name)
+        name, has_inline_value, value, shown = read
         after_value = False
         if has_inline_value:
-            flags.append(("-" if len(name) == 1 else "--") + name + "=" + value)
+            flags.append(shown + "=" + value)
         elif name in VALUE_FLAGS and index < count:
             value = args[index]
             index += 1
-            flags.append(("-" if len(name) == 1 else "--") + name + " " + value)
+            flags.append(shown + " " + value)
             after_value = True
         else:
-            flags.append(("-" if len(name) == 1 else "--") + name)
+            flags.append(shown)
         if name == "config":
             config_paths.extend(path for path in value.split(",") if path)
         elif name in _SECRET_FLAGS:
