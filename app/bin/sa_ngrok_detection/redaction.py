@@ -129,6 +129,7 @@ def _walk(text, tokens, quoted_reading, positions=None):
     env_name = False  # after a lone NGROK_AUTHTOKEN: "=" or "=X" follows
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
+    flag_words = {}  # flag word -> (lower-case name, "=" or "")
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
         if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
@@ -202,8 +203,11 @@ def _walk(text, tokens, quoted_reading, positions=None):
                 continue
             spaced = False
         if is_flag:
-            name, equals, value = word.lstrip("-").partition("=")
-            name = name.lower()
+            read = flag_words.get(word)  # a flag word is read once however often it is repeated
+            if read is None:
+                name, equals, _ = word.lstrip("-").partition("=")
+                read = flag_words[word] = (name.lower(), equals)
+            name, equals = read
             if name in _SECRET_FLAGS:
                 if not equals:
                     expect, spaced = "secret", name in _SPACED_SECRET_FLAGS
