@@ -223,8 +223,7 @@ def shell_tokens(text):
         return _cache[1]
     if SHELL_CHARACTERS.search(text) is None:
         tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
-        _remember(text, 1, tokens)
-        if _cache[2] is None:
+        if _remember(text, 1, tokens) and _cache[2] is None:
             _cache[2] = tokens  # and the argv reading is the same
         return tokens
     tokens = _shell_pieces(text)
@@ -258,9 +257,17 @@ def _shell_pieces(text):
 
 
 def _remember(text, slot, tokens):
+    """Keeps a long text's tokens for the next reading of it; a short text (a word the command masks between parsing
+    a line and masking it, a command string inside it) is cheap to read again and does not push the long one out."""
+    if len(text) < _REMEMBERED_LENGTH:
+        return False
     if not (_cache[0] is text or _cache[0] == text):
         _cache[0], _cache[1], _cache[2] = text, None, None
     _cache[slot] = tokens
+    return True
+
+
+_REMEMBERED_LENGTH = 1000
 
 
 def plain_tokens(text):
