@@ -287,6 +287,11 @@ def _may_matter(text, token_count):
     return positions if len(positions) <= budget else None
 
 
+def _has_keyword(text):
+    lowered = text.lower()
+    return "ngrok_" in lowered or "authtoken" in lowered or "add-api-key" in lowered
+
+
 def _candidates(tokens, positions):
     """The sorted indexes of the tokens holding the given positions (the token starting at or before each)."""
     found = map(sub, map(bisect_right, repeat(tokens), zip(positions, repeat(_NOWHERE))), repeat(1))
@@ -376,12 +381,17 @@ def secret_spans(text, _depth=0, _inner=None):
     (never a multivalue separator) separates, become one."""
     if _inner is None:
         _inner = {}  # command string -> its spans: a line that repeats one string reads it once
-    words = shell_tokens(text)
-    positions = _may_matter(text, len(words))
-    spans = _walk(text, words, True, positions)
-    if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
-        spans += _walk(text, plain_tokens(text), False, positions)
-    if _depth < 2:
+    if _MAY_MATTER().search(text) is None and not _has_keyword(text):
+        # No token can change the walks' state, and no word is quoted: neither reading can find anything, so
+        # neither is made (a line of 100,000 query parameters or header names costs no word list).
+        words, spans = (), []
+    else:
+        words = shell_tokens(text)
+        positions = _may_matter(text, len(words))
+        spans = _walk(text, words, True, positions)
+        if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
+            spans += _walk(text, plain_tokens(text), False, positions)
+    if _depth < 2 and words:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
         for start, end, is_operator, word in _quoted_words(text, words):
