@@ -35,6 +35,8 @@ FRAGMENTS = [
     "&x-goog-credential=", "Basic", "u:p@", "/", "#", "?",
     # a word that starts with a digit and holds < or > inside quotes or after an escape: read as an operator
     '1"<"x', "2\\>x", "3'>'",
+    # one quoted part holding quotes of the other kind (a command string), whole or with something after it
+    "\"sh -c 'x y'\"", "'a \"b\" c'", "\"'\"", "'\"'", "\"''\"", "\"a 'b\"c",
 ]
 
 
@@ -161,3 +163,9 @@ LISTED = [
 def test_listed_lines_decide_as_the_word_by_word_walks():
     for line in LISTED:
         _same_decisions(line)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("\"'\\ ax\n")), min_size=1, max_size=12))
+def test_unquote_reads_each_word_as_the_pattern_did(word):
+    assert ngrok_cmdline.unquote(word) == reference_cmdline.unquote(word), word

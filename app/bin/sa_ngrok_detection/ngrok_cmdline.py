@@ -182,6 +182,11 @@ def unquote(word):
             return word.replace('"', "") if '"' in word else word
         if '"' not in word:
             return word.replace("'", "")
+        first = word[0]
+        if first == word[-1] and first in "\"'" and word.count(first) == 2:
+            # One quoted part holding quotes of the other kind, literal inside it ("sh -c 'x'", a command string):
+            # what the pattern below would read, without a Python step per part.
+            return word[1:-1]
     return "".join(escaped or double or single or plain or ""
                    for escaped, double, single, plain in _QUOTED_PART().findall(word))
 
