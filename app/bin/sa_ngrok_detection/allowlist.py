@@ -23,7 +23,7 @@ import datetime
 import re
 from array import array
 from bisect import bisect_right
-from itertools import islice
+from operator import itemgetter
 
 from . import index_cache
 from .lookup_files import Problem, path_of, read_file, read_rows
@@ -67,13 +67,17 @@ class Entry(object):
 class _FieldIndex(object):
     """The keys of the entries indexed under one field: entry numbers by exact value, prefix, suffix, fragment.
 
-    Prefixes of every length are in one table (keys of different lengths never collide), and so are suffixes; a
-    value's prefixes of the indexed lengths are cut and looked up in C (a map over ready-made slices, intersected with
-    the table's keys), so the first look-up of a value costs a few microseconds even with dozens of lengths in use.
+    Prefixes of every length are in one table (keys of different lengths never collide), and so are suffixes. A
+    value's prefixes of the indexed lengths (and its fragments) are cut by one itemgetter over ready-made slices
+    and intersected with the table's keys, all in C. The getter may cut more than the value has: a prefix or
+    suffix longer than the value is the whole value (a real prefix), a fragment past the end is shorter than every
+    key of its table. Extra keys can only add candidates, and every candidate is compared with its pattern, so they
+    never change a decision; what must never happen is a missing cut, and the getters cut at least every length
+    and position the value has.
     """
 
     __slots__ = ("exact", "prefix_lengths", "prefixes", "suffix_lengths", "suffixes", "fragments", "_prefix_cuts",
-                 "_suffix_cuts")
+                 "_suffix_cuts", "_getters")
 
     def __init__(self, exact, prefixes, suffixes, fragments):
         self.exact = exact  # {value: entry numbers}
@@ -82,6 +86,7 @@ class _FieldIndex(object):
         self.fragments = fragments  # ((length, {fragment: entry numbers}), ...) by increasing length
         self._prefix_cuts = [slice(0, length) for length in self.prefix_lengths]
         self._suffix_cuts = [slice(-length, None) for length in self.suffix_lengths]
+        self._getters = {}  # (cuts' id, count bucket) -> itemgetter
 
     def numbers(self, value):
         """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count.
@@ -95,7 +100,7 @@ class _FieldIndex(object):
                                      (self.suffix_lengths, self._suffix_cuts, self.suffixes)):
             count = bisect_right(lengths, size)
             if count:
-                found = table.keys() & map(value.__getitem__, islice(cuts, count))
+                found = table.keys() & _cutter(self._getters, cuts, count)(value)
                 if found:
                     hits.extend([table[key] for key in found])
         for length, table in self.fragments:
@@ -108,7 +113,7 @@ class _FieldIndex(object):
                     if fragment in value:
                         hits.append(hit)
             elif positions <= _SLICED_POSITIONS:
-                found = table.keys() & map(value.__getitem__, islice(_fragment_cuts(length), positions))
+                found = table.keys() & _cutter(_FRAGMENT_GETTERS, _fragment_cuts(length), positions)(value)
                 if found:
                     hits.extend([table[fragment] for fragment in found])
             else:
@@ -134,6 +139,7 @@ class _FieldIndex(object):
 
 _SLICED_POSITIONS = 4096  # values up to this many fragment positions are cut with ready-made slices
 _FRAGMENT_CUTS = {}
+_FRAGMENT_GETTERS = {}
 
 
 def _fragment_cuts(length):
@@ -142,6 +148,20 @@ def _fragment_cuts(length):
     if cuts is None:
         cuts = _FRAGMENT_CUTS[length] = [slice(start, start + length) for start in range(_SLICED_POSITIONS)]
     return cuts
+
+
+def _cutter(getters, cuts, count):
+    """An itemgetter returning the first ``count`` or more of ``cuts`` of a value, as a tuple. Counts are rounded up
+    to a power of two (at most len(cuts)), so a list of cuts has a few getters, not one per count."""
+    bucket = min(len(cuts), 1 << (count - 1).bit_length())
+    key = (id(cuts), bucket)
+    getter = getters.get(key)
+    if getter is None:
+        chosen = cuts[:bucket]
+        if bucket == 1:
+            chosen = chosen * 2  # itemgetter(one) returns the item itself, not a tuple
+        getter = getters[key] = itemgetter(*chosen)
+    return getter
 
 
 class Allowlist(object):

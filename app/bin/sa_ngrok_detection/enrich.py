@@ -337,7 +337,7 @@ class _Plan(object):
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
             # Per indexed field: column value -> the entries indexed under that field whose pattern there matches it.
             self.allowlist_fields = allowlist.indexed_fields
-            self.allowlist_memories = [{} for _ in self.allowlist_fields]
+            self.allowlist_memories = [_Candidates(allowlist, field) for field in self.allowlist_fields]
             self.allowlist_keys = _keys_getter([self.allowlist_columns[field] for field in self.allowlist_fields])
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
@@ -446,7 +446,12 @@ class _Plan(object):
             mask |= bits
         score, reasons_cell, reasons_mv_cell, reasons_text, breakdown_cell, breakdown = self.enricher.score_cells(mask)
 
-        entry = self.allowlist_entry(row) if self.allowlist is not None else None
+        entry = None
+        if self.allowlist is not None and (self.allowlist_unindexed or any(
+                map(_candidates_of, self.allowlist_memories, self.allowlist_keys(row)))):
+            # Most rows find no entry under any of their keys (each looked up once per distinct value, then
+            # remembered): those cost this one line, in C. The rest are compared with their candidates.
+            entry = self.allowlist_entry(row)
         if entry is None:
             allowlisted, reason_cell = "false", ""
         else:
@@ -522,16 +527,8 @@ class _Plan(object):
             row[index] = masked
 
     def allowlist_entry(self, row):
-        # The row's key in each indexed field's memory, read and looked up in C; most rows find every key there
-        # with no entries under it, and cost nothing more.
-        keys = self.allowlist_keys(row)  # a tuple: one key per indexed field
-        hits = list(map(_memory_get, self.allowlist_memories, keys))
-        if None in hits:
-            for at, hit in enumerate(hits):
-                if hit is None:
-                    key = keys[at]
-                    hits[at] = _remember(self.allowlist_memories[at], key, self.allowlist.entries_for(
-                        self.allowlist_fields[at], [ascii_lower(value) for value in values_of_key(key)]))
+        """The first entry matching the row, or None; every per-field memory already knows the row's keys."""
+        hits = list(map(_candidates_of, self.allowlist_memories, self.allowlist_keys(row)))
         found = self.allowlist_unindexed
         if not any(hits):
             if not found:
@@ -599,7 +596,25 @@ def _line_of(entry):
     return entry.line
 
 
-_memory_get = dict.get
+class _Candidates(dict):
+    """One indexed field's memory: a key of the field (as _Column.key reads it) -> the entries indexed under the
+    field whose pattern there matches one of its values (an empty tuple for most). A key met for the first time is
+    looked up in the index; the memory is bounded like every other."""
+
+    __slots__ = ("allowlist", "field")
+
+    def __init__(self, allowlist, field):
+        dict.__init__(self)
+        self.allowlist, self.field = allowlist, field
+
+    def __missing__(self, key):
+        if len(self) >= _MEMORY_LIMIT:
+            self.clear()
+        found = self[key] = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        return found
+
+
+_candidates_of = dict.__getitem__  # calls _Candidates.__missing__ for a key not seen yet
 
 
 def _uncell(cell):
