@@ -38,7 +38,22 @@ _FEW_FRAGMENTS = 32  # up to this many fragments of one length, a value is searc
 # on a parent such as sshd makes its entry a candidate for a large share of the rows), then the kind, best first.
 _FIELD_RANK = {"dest": 0, "process": 1, "user": 2, "parent_process_name": 3}
 # Index kinds, best first when two keys are shared by as many entries.
-_EXACT, _PREFIX, _SUFFIX, _FRAGMENT = 0, 1, 2, 3
+_EXACT, _PREFIX, _SUFFIX, _SAMPLED, _FRAGMENT = 0, 1, 2, 3, 4
+# A literal part between stars of at least FRAGMENT + _STEP - 1 characters is indexed under _STEP consecutive
+# fragments of it (a "sampled" key): wherever the part occurs in a value, one of those fragments starts at a
+# position that is a multiple of _STEP, so a value is cut into fragments at those positions only. Shorter parts
+# are indexed under a fragment at any position ("dense": every position of a value is cut).
+_STEP = 2
+
+
+def _standard_length(length):
+    """The length a prefix or suffix key is cut to: the length itself up to 8, then four lengths per doubling
+    (10, 12, 14, 16, 20, 24, ...). A value is then cut at a few lengths, not at every length some pattern has."""
+    if length <= 8:
+        return length
+    power = 1 << (length.bit_length() - 1)
+    step = power // 4
+    return power + (length - power) // step * step
 
 
 class Entry(object):
@@ -80,13 +95,15 @@ class _FieldIndex(object):
     ``in`` (in C), which costs less than a cut per position.
     """
 
-    __slots__ = ("keys", "prefix_lengths", "suffix_lengths", "fragment_lengths", "few_fragments", "_getters")
+    __slots__ = ("keys", "prefix_lengths", "suffix_lengths", "fragment_lengths", "sampled_lengths", "few_fragments",
+                 "_getters")
 
-    def __init__(self, keys, prefix_lengths, suffix_lengths, fragment_lengths, few_fragments):
+    def __init__(self, keys, prefix_lengths, suffix_lengths, fragment_lengths, sampled_lengths, few_fragments):
         self.keys = keys  # {whole value, prefix, suffix or fragment: entry numbers}
         self.prefix_lengths = prefix_lengths  # ascending
         self.suffix_lengths = suffix_lengths
-        self.fragment_lengths = fragment_lengths  # of the fragments in ``keys``, ascending
+        self.fragment_lengths = fragment_lengths  # of the dense fragments in ``keys`` (every position), ascending
+        self.sampled_lengths = sampled_lengths  # of the sampled fragments (positions that are multiples of _STEP)
         self.few_fragments = few_fragments  # ((length, {fragment: entry numbers}), ...): searched key by key
         self._getters = {}  # rounded value length -> itemgetter of every cut a value of up to that length needs
 
@@ -106,7 +123,7 @@ class _FieldIndex(object):
             cuts = [value] + [value[:length] for length in self.prefix_lengths if length <= size] + [
                 value[-length:] for length in self.suffix_lengths if length <= size]
             hits = [keys[key] for key in keys.keys() & cuts]
-            for length in self.fragment_lengths:
+            for length in self.fragment_lengths + self.sampled_lengths:  # every position: more than enough
                 seen = set()
                 for start in range(size - length + 1):
                     fragment = value[start:start + length]
@@ -134,12 +151,15 @@ class _FieldIndex(object):
         cuts += [slice(-length, None) for length in self.suffix_lengths if length <= size]
         for length in self.fragment_lengths:
             cuts += [slice(start, start + length) for start in range(size - length + 1)]
+        for length in self.sampled_lengths:
+            cuts += [slice(start, start + length) for start in range(0, size - length + 1, _STEP)]
         if len(cuts) == 1:
             cuts *= 2  # itemgetter(one) returns the item itself, not a tuple
         return itemgetter(*cuts)
 
     def to_data(self):
-        return self.keys, self.prefix_lengths, self.suffix_lengths, self.fragment_lengths, self.few_fragments
+        return (self.keys, self.prefix_lengths, self.suffix_lengths, self.fragment_lengths, self.sampled_lengths,
+                self.few_fragments)
 
 
 _SLICED_POSITIONS = 4096  # values up to this length are cut with ready-made slices
@@ -254,17 +274,21 @@ def _line_of(entry):
 
 
 def _keys(pattern):
-    """(kind, key) pairs a pattern can be indexed under; a value matching the pattern has every one of them."""
+    """(kind, key) pairs a pattern can be indexed under; a value matching the pattern has every one of them (a
+    sampled key: one of its fragments at a position that is a multiple of _STEP)."""
     if pattern.literal is not None:
         return [(_EXACT, pattern.literal)]
     parts = pattern.parts
     keys = []
     if parts[0]:
-        keys.append((_PREFIX, parts[0]))
+        keys.append((_PREFIX, parts[0][:_standard_length(len(parts[0]))]))
     if parts[-1]:
-        keys.append((_SUFFIX, parts[-1]))
+        keys.append((_SUFFIX, parts[-1][-_standard_length(len(parts[-1])):]))
     for part in parts[1:-1]:
-        if len(part) <= FRAGMENT:
+        if len(part) >= FRAGMENT + _STEP - 1:
+            keys.extend((_SAMPLED, tuple(part[start + offset:start + offset + FRAGMENT] for offset in range(_STEP)))
+                        for start in range(len(part) - FRAGMENT - _STEP + 2))
+        elif len(part) <= FRAGMENT:
             if part:
                 keys.append((_FRAGMENT, part))
         else:
@@ -300,28 +324,29 @@ def _build_index(entries):
             continue
         field, kind, key = min(keys, key=lambda option: (counts[option], _FIELD_RANK[option[0]], option[1],
                                                          -len(option[2]), option))
-        exact, prefixes, suffixes, fragments = tables.setdefault(field, ({}, {}, {}, {}))
-        table = (exact, prefixes, suffixes, fragments)[kind].setdefault(len(key), {})
-        table.setdefault(key, []).append(number)
+        by_kind = tables.setdefault(field, ({}, {}, {}, {}, {}))
+        for one in (key if kind == _SAMPLED else (key,)):
+            by_kind[kind].setdefault(len(one), {}).setdefault(one, []).append(number)
 
     def frozen(table):
         return {key: numbers[0] if len(numbers) == 1 else tuple(numbers) for key, numbers in table.items()}
 
     fields = {}
-    for field, (exact, prefixes, suffixes, fragments) in tables.items():
+    for field, (exact, prefixes, suffixes, sampled, fragments) in tables.items():
         # One table for every kind (see _FieldIndex): a key several kinds share maps to all their entries.
         merged = {}
         few = []
-        for by_length in (exact, prefixes, suffixes, fragments):
+        for by_length in (exact, prefixes, suffixes, sampled, fragments):
             for length, table in sorted(by_length.items()):
                 if by_length is fragments and len(table) <= _FEW_FRAGMENTS:
                     few.append((length, frozen(table)))
                     continue
                 for key, numbers in table.items():
                     merged.setdefault(key, []).extend(numbers)
-        sliced = tuple(sorted(length for length, table in fragments.items() if len(table) > _FEW_FRAGMENTS))
+        dense = tuple(sorted(length for length, table in fragments.items() if len(table) > _FEW_FRAGMENTS))
         fields[field] = (frozen({key: sorted(set(numbers)) for key, numbers in merged.items()}),
-                         tuple(sorted(prefixes)), tuple(sorted(suffixes)), sliced, tuple(few))
+                         tuple(sorted(prefixes)), tuple(sorted(suffixes)), dense,
+                         tuple(sorted(length for length in sampled if length not in dense)), tuple(few))
     return fields, tuple(unindexed)
 
 
@@ -429,7 +454,7 @@ def _from_cache(file_name, cached):
         if not (isinstance(rows, tuple) and len(rows) == 2 and isinstance(rows[0], str) and isinstance(rows[1], bytes)
                 and isinstance(errors, list) and isinstance(expired_lines, list)
                 and isinstance(fields, dict) and isinstance(unindexed, tuple)
-                and all(field in PATTERN_FIELDS and len(data) == 5 for field, data in fields.items())):
+                and all(field in PATTERN_FIELDS and len(data) == 6 for field, data in fields.items())):
             return None
         return Allowlist(file_name, rows, errors, expired_lines, (fields, unindexed))
     except (TypeError, ValueError, AttributeError):
