@@ -86,7 +86,10 @@ def core_seconds(line):
     """CPU seconds of parse_all then redact on ``line``, in this process."""
     from sa_ngrok_detection import ngrok_cmdline, redaction
     started = time.process_time()
-    ngrok_cmdline.parse_all(line)
+    if hasattr(redaction, "may_hold_secret"):
+        ngrok_cmdline.parse_all(line, redaction.may_hold_secret(line))  # as the command does
+    else:  # an older build (--app), whose parser reads every line on its own
+        ngrok_cmdline.parse_all(line)
     redaction.redact(line)
     return time.process_time() - started
 

@@ -42,9 +42,9 @@ def test_each_command_line_is_parsed_once_however_many_rows_share_it(monkeypatch
     calls = []
     real = enrich.parse_all
 
-    def counting(command_line):
+    def counting(command_line, redact_next=False):
         calls.append(command_line)
-        return real(command_line)
+        return real(command_line, redact_next)
 
     monkeypatch.setattr(enrich, "parse_all", counting)
     worker = enricher()
@@ -69,10 +69,10 @@ def test_a_scoring_bug_costs_one_rows_extras_not_the_chunk(monkeypatch):
     worker = enricher()
     real = enrich.parse_all
 
-    def broken(command_line):
+    def broken(command_line, redact_next=False):
         if "boom" in command_line:
             raise RuntimeError("simulated bug")
-        return real(command_line)
+        return real(command_line, redact_next)
 
     monkeypatch.setattr(enrich, "parse_all", broken)
     rows = [["1", "h", "u", "bash", "ngrok", "ngrok tcp 22", "1"],

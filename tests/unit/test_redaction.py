@@ -412,3 +412,45 @@ def test_command_strings_past_the_reading_limit_are_masked_whole_never_leaked():
     # Within the limit the strings are read word by word (only the token is masked).
     assert masked.startswith("sh -c \"bash -c 'ngrok authtoken ********' \"")
     assert "sh -c \"********\"" in masked  # past it: the whole string
+
+
+# The fast exit (no trigger word: the text comes back untouched) and the full scan decide alike: what is masked in a
+# text never depends on an unrelated trigger word elsewhere. "apikey ;" holds two trigger words, masks nothing itself
+# and ends any command, flag value or keyword before the text in both readings; so the text must come out the same
+# behind it as alone. Look-alike letters (the long s, the Kelvin sign, dotless i) fold to ASCII letters only in
+# Unicode case folding: names spelled with them are credential names for neither the fast exit nor the scans.
+_UNRELATED = "apikey ; "
+_PIECES = st.sampled_from([
+    "x", "v", " ", "  ", "\t", "\x00", '"', "'", "\\", ":", ": ", "=", "?", "&", "@", "/", "#", "https://", "-",
+    "--", ";", "|", ">", "X-Amz-Date", "x-goog-date", "X-AMZ-", "\u017fession", "\u017fig", "\u212aey", "co\u212aie",
+    "coo\u212aie", "\u0131", "AP\u0131_KEY", "to\u212aen", "Authorization", "Bearer", "ba\u017fic", "Cookie", "code",
+    "sig", "key", "session", "Secret", "pwd", "passw", "credential", "token", "auth", "NGROK_AUTHTOKEN",
+    "ngro\u212a_api_\u212aey", "--authtoken", "authtoken", "--basic-auth", "--value", "--log", "u:p@h",
+])
+
+
+_NAMES = st.sampled_from(["X-Amz-Date", "x-goog-meta", "X-AMZ-x", "\u017fession", "\u017fig", "\u212aey",
+                          "Coo\u212aie", "\u0131", "Ap\u0131key", "To\u212aen", "x-\u0430mz-a", "Host", "sig", "Key"])
+# A header or query parameter name (most often one that only Unicode folding or no trigger word would make a
+# credential name) with its value, among random pieces.
+_NAMED_VALUES = st.tuples(st.lists(_PIECES, max_size=4).map("".join), st.sampled_from(["", " ", "?", "&", "x?"]),
+                          _NAMES, st.sampled_from([": ", ":", "=", " :\t"]),
+                          st.sampled_from(["v", "Bearer v", "ba\u017fic v", '"a b"']),
+                          st.lists(_PIECES, max_size=4).map("".join)).map("".join)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.one_of(st.lists(_PIECES, max_size=12).map("".join), _NAMED_VALUES))
+def test_what_is_masked_does_not_depend_on_an_unrelated_trigger_word(text):
+    assert redact(_UNRELATED + text) == _UNRELATED + redact(text), text
+
+
+@pytest.mark.parametrize("text", ["X-Amz-Date: v", "x-goog-meta: v", "?X-Amz-Date=v", "&x-goog-signature=v",
+                                  "\u017fession: v", "\u212aey: v", "?\u017fession=v", "Co\u212aie: v"])
+def test_amazon_and_google_names_and_look_alike_names_alone(text):
+    masked = redact(text)
+    assert masked == redact(_UNRELATED + text)[len(_UNRELATED):]
+    if "\u017f" in text:
+        assert masked == text  # the long s is not an s: not a credential name, with or without other words
+    elif "amz" in text.lower() or "goog" in text.lower():
+        assert masked.endswith(MASK), masked

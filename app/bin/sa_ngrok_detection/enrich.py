@@ -23,7 +23,7 @@ from .fields import ALIASES, NAME_FROM_PATH, REDACTED_FIELDS, Schema, basename, 
 from .identity import is_identity
 from .modifiers import FACTS
 from .ngrok_cmdline import parse, parse_all
-from .redaction import MASK, redact, redact_values
+from .redaction import MASK, may_hold_secret, redact, redact_values
 from .template import UNKNOWN, split_template
 from .wildcard import ascii_lower
 from .fields import NAME_FROM_COMMAND_LINE, is_placeholder, program_name  # name fallbacks (_NameColumn)
@@ -510,7 +510,10 @@ class _Plan(object):
         if found is None:
             process, path = key[0], key[1]
             # Every value of a multivalue process, every ngrok command of a compound line: facts of any of them.
-            invocations = [invocation for value in values_of_key(process) for invocation in parse_all(value)]
+            values = values_of_key(process)
+            # A single value the redactor masks next (redact_row): parse_all makes its shell reading for both.
+            redact_next = self.settings.redact and len(values) == 1 and may_hold_secret(values[0])
+            invocations = [invocation for value in values for invocation in parse_all(value, redact_next)]
             if not invocations:
                 invocations = [parse("")]
             facts = {

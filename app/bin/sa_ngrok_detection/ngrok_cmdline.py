@@ -19,8 +19,8 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 import re
 from bisect import bisect_left
 from collections import namedtuple
-from itertools import accumulate, compress, repeat
-from operator import add, and_, sub
+from itertools import accumulate, compress, count, repeat
+from operator import add, and_, contains, itemgetter, not_, or_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -140,6 +140,13 @@ SHELL_PIECE = _when_needed(
     r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
 )
+# The same pieces, each as (piece, separator or "", operator or ""): a piece with neither is a word. One pattern with
+# the same alternatives in the same order, so the same pieces; groups only say which alternative matched.
+_SHELL_PIECE_KINDS = _when_needed(
+    r"(((?:[\s\x00]|\\\r?\n)+)"
+    r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
 SHELL_WORD = _when_needed(
     r"(?:[\s\x00]|\\\r?\n)+"
@@ -212,48 +219,70 @@ def _runs(text):
 
 def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
-    if _cache[0] is text and _cache[1] is not None:
+    if _cache[1] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[1]
     if SHELL_CHARACTERS.search(text) is None:
         tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
-        _remember(text, 1, tokens)
-        if _cache[2] is None:
+        if _remember(text, 1, tokens) and _cache[2] is None:
             _cache[2] = tokens  # and the argv reading is the same
         return tokens
-    tokens = []
-    append = tokens.append
-    position = 0
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
-    for piece in SHELL_PIECE().findall(text):
-        end = position + len(piece)
-        first = piece[0]
-        if first in "<>;&|" or (first in "0123456789" and ("<" in piece or ">" in piece)):
-            append((position, end, True, piece))
-        elif not (first.isspace() or first == "\x00"
-                  or (first == "\\" and (piece[1:2] == "\n" or piece[1:3] == "\r\n"))):
-            append((position, end, False, unquote(piece) if quoted else piece))
-        position = end
+    tokens = _shell_pieces(text)
     _remember(text, 1, tokens)
     return tokens
 
 
+def _shell_pieces(text):
+    """shell_tokens of a text holding a quote, escape or operator, built by C-level iteration: positions are running
+    sums of the pieces' lengths, the pattern's groups tell separators and operators."""
+    pieces = _SHELL_PIECE_KINDS().findall(text)
+    texts = list(map(itemgetter(0), pieces))
+    ends = list(accumulate(map(len, texts)))
+    starts = [0]
+    starts += ends[:-1]
+    kept = list(map(not_, map(itemgetter(1), pieces)))  # not a separator
+    operators = list(compress(map(bool, map(itemgetter(2), pieces)), kept))
+    texts = list(compress(texts, kept))
+    odd = []
+    if "<" in text or ">" in text:
+        # A word starting with a digit and holding < or > (1"<"x, 1\>x) is taken for an operator, as a piece starting
+        # like a redirection always was: kept as it is, not unquoted.
+        holding = map(or_, map(contains, texts, repeat("<")), map(contains, texts, repeat(">")))
+        odd = [at for at in compress(count(), map(and_, map(not_, operators), holding)) if texts[at][0] in "0123456789"]
+        for at in odd:
+            operators[at] = True
+    words = list(map(unquote, texts)) if _NEEDS_UNQUOTE.search(text) is not None else texts  # operators: as they are
+    for at in odd:
+        words[at] = texts[at]
+    return list(zip(compress(starts, kept), compress(ends, kept), operators, words))
+
+
 def _remember(text, slot, tokens):
-    if _cache[0] is not text:
+    """Keeps a long text's tokens for the next reading of it; a short text (a word the command masks between parsing
+    a line and masking it, a command string inside it) is cheap to read again and does not push the long one out."""
+    if len(text) < _REMEMBERED_LENGTH:
+        return False
+    if not (_cache[0] is text or _cache[0] == text):
         _cache[0], _cache[1], _cache[2] = text, None, None
     _cache[slot] = tokens
+    return True
+
+
+_REMEMBERED_LENGTH = 1000
 
 
 def plain_tokens(text):
     """The argv reading of ``text``: [(start, end, is_operator, text)]; quote characters are dropped from each
     word's text (a collector that quotes arguments quotes whole words), a word made only of shell operator
     characters counts as an operator."""
-    if _cache[0] is text and _cache[2] is not None:
+    if _cache[2] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[2]
     tokens = _runs(text)
     if _PLAIN_SPECIAL.search(text) is not None:
         # Only the few words holding a quote or starting like an operator need a look of their own.
-        for at in [at for at, token in enumerate(tokens)
-                   if token[3][0] in _OPERATOR_START or '"' in token[3] or "'" in token[3]]:
+        words = list(map(itemgetter(3), tokens))
+        special = map(or_, map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)),
+                      map(or_, map(contains, words, repeat('"')), map(contains, words, repeat("'"))))
+        for at in list(compress(count(), special)):
             start, end, _, piece = tokens[at]
             if piece[0] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece):
                 tokens[at] = (start, end, True, piece)
@@ -277,6 +306,15 @@ def shell_words(text):
         return [(False, piece) for piece in SHELL_WORD().findall(text) if piece]
     return [(True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
             for piece in SHELL_WORD().findall(text) if piece]
+
+
+def _lazy_shell_words(text):
+    """shell_words, one word at a time."""
+    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    for match in SHELL_WORD().finditer(text):
+        piece = match.group(1)
+        if piece:
+            yield (True, piece) if _is_operator(piece) else (False, unquote(piece) if quoted else piece)
 
 
 def plain_words(text):
@@ -313,7 +351,7 @@ def _locate_binary(words):
     ``ngrok version`` stays a tunnel).
     """
     found = [_launched(words)]
-    named = next((index for index, word in enumerate(words) if _named_ngrok(word)), None) \
+    named = _first_named_ngrok(words) \
         if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
     if named is not None and found[0] != (named, None):
         if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
@@ -321,6 +359,18 @@ def _locate_binary(words):
             found = []
         found.append((named, None))
     return found
+
+
+def _first_named_ngrok(words):
+    """The index of the first word named ngrok* (_named_ngrok), None when there is none. Only the words whose
+    lower-cased base name starts with ngrok, the first condition of _named_ngrok, are looked at one by one; that
+    condition is checked for all by C-level iteration (lower-casing keeps every "/" and makes no new one, so the base
+    name of the lower-cased word is the lower-cased base name)."""
+    bases = map(itemgetter(2), map(str.rpartition, map(str.rstrip, map(str.lower, words), repeat("/")), repeat("/")))
+    for index in compress(count(), map(str.startswith, bases, repeat("ngrok"))):
+        if _named_ngrok(words[index]):
+            return index
+    return None
 
 
 def _launched(words):
@@ -395,6 +445,7 @@ def _invocation(binary, args):
     after_value = False
     count = len(args)
     index = 0  # the next word not yet read
+    flag_words = {}  # flag word -> (lower-case name, "=" or "", inline value, name as shown)
     for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
         if at < index:
             continue  # a flag's value
@@ -408,18 +459,22 @@ def _invocation(binary, args):
         if word == "--":  # options end: every later word is a clean positional
             after_value = False
             break
-        name, has_inline_value, value = word.lstrip("-").partition("=")
-        name = name.lower()
+        read = flag_words.get(word)  # a flag word is read once however often it is repeated
+        if read is None:
+            name, has_inline_value, value = word.lstrip("-").partition("=")
+            name = name.lower()
+            read = flag_words[word] = (name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name)
+        name, has_inline_value, value, shown = read
         after_value = False
         if has_inline_value:
-            flags.append(("-" if len(name) == 1 else "--") + name + "=" + value)
+            flags.append(shown + "=" + value)
         elif name in VALUE_FLAGS and index < count:
             value = args[index]
             index += 1
-            flags.append(("-" if len(name) == 1 else "--") + name + " " + value)
+            flags.append(shown + " " + value)
             after_value = True
         else:
-            flags.append(("-" if len(name) == 1 else "--") + name)
+            flags.append(shown)
         if name == "config":
             config_paths.extend(path for path in value.split(",") if path)
         elif name in _SECRET_FLAGS:
@@ -508,13 +563,16 @@ def _targets(words, clean_of, index_of, run_ends, candidates):
     return found
 
 
-def _commands(tokens):
-    """Splits a token list into commands at control operators; redirections are dropped with their file word."""
+def _commands(tokens, first_only=False):
+    """Splits a token list into commands at control operators; redirections are dropped with their file word.
+    With ``first_only``, stops at the end of the first command that has words (``tokens`` may be lazy)."""
     commands, current, skip_file = [], [], False
     for is_operator, text in tokens:
         if is_operator:
             skip_file = False
             if not text.strip(";&|"):  # only ; & | characters: ends one command, starts the next
+                if first_only and current:
+                    return [current]
                 commands.append(current)
                 current = []
             elif not _DUPLICATION.search(text):
@@ -543,26 +601,44 @@ def _command_invocations(words, depth):
     return found
 
 
-def _shell_invocations(command_line, depth=0):
+def _shell_invocations(command_line, depth=0, redact_next=False):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
     if SHELL_CHARACTERS.search(command_line) is None:
         # No quote, escape or operator: one command, its words cut at whitespace and NUL (str.split cuts at the
         # characters \s matches, str.isspace).
         words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
         commands = [words] if words else []
-    elif _OPERATOR_CHARACTER.search(command_line) is None:
-        # Quotes or escapes but no operator: still one command, its words unquoted.
-        words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
-        commands = [words] if words else []
     else:
-        commands = _commands(shell_words(command_line))
-    named = [words for words in commands if _NGROK_ANY_CASE(" ".join(words)) and any(map(_named_ngrok, words))] \
+        commands = _shell_commands(command_line, redact_next)
+    named = [words for words in commands
+             if _NGROK_ANY_CASE(" ".join(words)) and _first_named_ngrok(words) is not None] \
         if _NGROK_ANY_CASE(command_line) else []
     chosen = named or commands[:1]
     found = []
     for words in chosen:
         found.extend(_command_invocations(words, depth))
     return found
+
+
+def _shell_commands(command_line, redact_next):
+    """The commands of a line holding a quote, escape or operator (see _shell_invocations)."""
+    has_operator = _OPERATOR_CHARACTER.search(command_line) is not None
+    if has_operator and _NGROK_ANY_CASE(command_line) is None:
+        # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
+        # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
+        return _commands(_lazy_shell_words(command_line), first_only=True)
+    if redact_next:
+        # The redactor reads this line next, with positions: make its shell tokens now and take the words from them.
+        tokens = shell_tokens(command_line)
+        if has_operator:
+            return _commands(zip(map(itemgetter(2), tokens), map(itemgetter(3), tokens)))
+        words = list(map(itemgetter(3), tokens))
+        return [words] if words else []
+    if has_operator:
+        return _commands(shell_words(command_line))
+    # Quotes or escapes but no operator: still one command, its words unquoted.
+    words = [unquote(piece) for piece in SHELL_WORD().findall(command_line) if piece]
+    return [words] if words else []
 
 
 def _argv_invocations(command_line):
@@ -585,13 +661,16 @@ def _rank(invocation):
     return 4 if invocation.action in INFORMATIONAL_ACTIONS else 3
 
 
-def parse_all(command_line):
+def parse_all(command_line, redact_next=False):
     """Every ngrok command a command line may run, in both readings (see the module's docstring), the one to show
     first: ``ngrok http 3000 & ngrok tcp 22`` gives both tunnels. When the line opens a tunnel, its informational
-    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score."""
+    commands (``; ngrok version`` logged unquoted from a flag value) are left out, so they cannot lower the score.
+
+    ``redact_next``: the caller masks this same text next (redaction.redact), which reads it with word positions:
+    the shell reading is then made once, with them, for both (the facts are the same either way)."""
     if not command_line:
         return []
-    found = _shell_invocations(command_line)
+    found = _shell_invocations(command_line, 0, redact_next)
     if _READINGS_DIFFER.search(command_line):
         found += _argv_invocations(command_line)
     unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]

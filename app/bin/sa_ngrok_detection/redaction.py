@@ -25,8 +25,9 @@ a fixed character or at a word start and are searched without overlapping.
 """
 
 import re
-from bisect import bisect_left
-from itertools import islice
+from bisect import bisect_left, bisect_right
+from itertools import compress, count, islice, repeat
+from operator import contains, itemgetter, methodcaller, or_, sub
 
 from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
@@ -42,30 +43,42 @@ _ENV_SECRET = re.compile(r"(?<![A-Za-z0-9_])NGROK_(?:AUTHTOKEN|API_KEY)[ \t]*=[ 
                          re.IGNORECASE)
 _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
-# Names of headers and query parameters that carry credentials: a name holding one of these (any letter case), or a
-# name that is sig, key or code. Each pattern below looks for them ahead of a name (a look-ahead that scans the name
-# once), so that a text of many other names needs no Python step per name. Linear: a look-ahead starts only where a
+# Names of headers and query parameters that carry credentials: a name holding one of these (any ASCII letter case),
+# or a name that is sig, key or code. ASCII letter case only ((?ai:...), not (?i:...), which folds Unicode: the long
+# s matches s, the Kelvin sign k): so a name matches exactly when its str.lower() holds the word, as _TRIGGERS
+# assume (a name like "\u017fession" is masked nowhere, rather than only when an unrelated trigger word is present).
+# Each pattern below looks for them ahead of a name (a look-ahead that scans the name once), so that a text of many
+# other names needs no Python step per name. Linear: a look-ahead starts only where a
 # name starts (at a word start, or after ? or &) and stays inside that name.
 # (auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature|x-amz-|x-goog-, grouped by
 # first letter so that a position is ruled out in a few comparisons).
 _CREDENTIAL_WORDS = r"a(?:uth|pi[-_]?key)|t(?:oken)|s(?:ecret|ession|ignature)|p(?:assw|wd)|c(?:ookie|redential)" \
                     r"|x-(?:amz|goog)-"
 # "Name:" at a word start, with a credential name; the value follows (see _header_spans).
-_CREDENTIAL_HEADER = _when_needed(r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=(?i:[\w-]*?(?:%s)|(?:sig|key|code)[ \t]*:))"
-                                r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*" % _CREDENTIAL_WORDS)
-_AUTH_SCHEME = _when_needed(r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+")
+_HEADER_START = r"(?<![\w-])(?=[A-Za-z][\w-]*[ \t]*:)(?=[\w-]*?(?ai:%s)|(?ai:sig|key|code)[ \t]*:)" % _CREDENTIAL_WORDS
+_CREDENTIAL_HEADER = _when_needed(_HEADER_START + r"(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
+_AUTH_SCHEME_WORDS = r"(?i:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+"
+_AUTH_SCHEME = _when_needed(_AUTH_SCHEME_WORDS)
+# The same with its value: an auth scheme when one follows, then the value up to whitespace, as _header_spans reads
+# it step by step (the optional scheme is taken whenever it matches: the value after it always matches, maybe
+# empty). Linear: the scheme's words are bounded and end in [ \t]+, with which the value cannot start.
+_CREDENTIAL_HEADER_VALUE = _when_needed(_HEADER_START + r"[A-Za-z][\w-]*[ \t]*:[ \t]*(?:%s)?(?P<value>[^\s\x00]*)"
+                                      % _AUTH_SCHEME_WORDS)
 _NOT_SPACE = re.compile(r"[^\s\x00]*")
 # "://" and the authority's user information, up to its last "@" (the authority stops at / ? # space or a quote).
 _URL_USERINFO = re.compile(r"://([^/?#\s\x00\"'<>]*)@")
 # ?name=value and &name=value, with a credential name.
-_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=(?i:[^=&#?/\s\x00\"']*?(?:%s)|(?:sig|key|code)=))"
-                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']*)" % _CREDENTIAL_WORDS)
+_CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=[^=&#?/\s\x00\"']*?(?ai:%s)|(?ai:sig|key|code)=)"
+                                   r"(?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?\s\x00\"']+)" % _CREDENTIAL_WORDS)
+_VALUE_SPAN = methodcaller("span", "value")
+_START = methodcaller("start")
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
 # in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
 _VALUE_SEPARATOR = " \n\x1e\n "
-# Substrings without which no rule can apply (a fast exit for the many texts that hold no secret).
+# Substrings without which no rule can apply (a fast exit for the many texts that hold no secret): one in every
+# secret flag, keyword, variable name, "@" and credential name above (x-amz-, x-goog-: header and parameter names).
 _TRIGGERS = ("auth", "api", "secret", "token", "key", "value", "@", "pass", "pwd", "cookie", "session", "cred",
-             "sig", "code")
+             "sig", "code", "x-amz-", "x-goog-")
 
 
 def _masked(value):
@@ -101,8 +114,14 @@ def _continues(raw, quoted_reading):
     return raw[-1] not in "\"'"
 
 
-def _walk(text, tokens, quoted_reading):
-    """Secret spans found by walking one reading's tokens (see the module's docstring)."""
+def _walk(text, tokens, quoted_reading, positions=None):
+    """Secret spans found by walking one reading's tokens (see the module's docstring). With ``positions`` (of
+    _MAY_MATTER's matches in ``text``), the tokens that change nothing while no keyword, flag or operator is being
+    read are stepped over in one step each run, not looked at one by one."""
+    candidates = _candidates(tokens, positions) if positions is not None else None
+    if candidates is not None:
+        looked = 0  # the index in candidates of the next token the walk must look at
+        unlooked = len(candidates)
     spans = []
     expect = None  # None, "value" (a flag's value to step over) or "secret"
     spaced = False  # a secret that may hold spaces is being read: the next plain words are part of it
@@ -110,8 +129,19 @@ def _walk(text, tokens, quoted_reading):
     env_name = False  # after a lone NGROK_AUTHTOKEN: "=" or "=X" follows
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
+    flag_words = {}  # flag word -> (lower-case name, "=" or "")
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
+        if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
+            # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
+            if looked < unlooked and candidates[looked] < at:
+                looked = bisect_left(candidates, at, looked)
+            if looked == unlooked:
+                break
+            if candidates[looked] > at:
+                if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
+                    next(islice(walking, candidates[looked] - at - 2, None), None)
+                continue
         if is_operator:
             spaced = False
             if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
@@ -164,7 +194,7 @@ def _walk(text, tokens, quoted_reading):
                     # Every word up to the next one that may end the secret (an operator, a flag, a quote) joins
                     # it as this one did: take them in one step.
                     if stops is None:
-                        stops = _spaced_stops(text, tokens)
+                        stops = _spaced_stops(text, tokens, candidates)
                     following = bisect_left(stops, at + 1)
                     following = stops[following] if following < len(stops) else len(tokens)
                     if following > at + 1:
@@ -173,8 +203,11 @@ def _walk(text, tokens, quoted_reading):
                 continue
             spaced = False
         if is_flag:
-            name, equals, value = word.lstrip("-").partition("=")
-            name = name.lower()
+            read = flag_words.get(word)  # a flag word is read once however often it is repeated
+            if read is None:
+                name, equals, _ = word.lstrip("-").partition("=")
+                read = flag_words[word] = (name.lower(), equals)
+            name, equals = read
             if name in _SECRET_FLAGS:
                 if not equals:
                     expect, spaced = "secret", name in _SPACED_SECRET_FLAGS
@@ -212,16 +245,90 @@ def _walk(text, tokens, quoted_reading):
     return spans
 
 
-def _spaced_stops(text, tokens):
+# Where a token that may change the walk's state when nothing is being read can be (see _walk): a redirection
+# (< or >), a flag (a dash starting a word: after whitespace, NUL, an operator character or the text's start), a
+# quote or a backslash (unquoting may make a flag or keyword of a word), and (_KEYWORD, in the lower-cased text) a
+# keyword or variable name: ngrok_, authtoken, add-api-key. Every other token is a plain word without one or an
+# operator of ; & | only, which changes nothing then: the walk steps over them. Linear: single characters, a
+# two-character look-behind; fixed words that start with different letters.
+_MAY_MATTER = _when_needed(r"""-(?<![^\s\x00;&|<>]-)|["'\\<>]""")
+_KEYWORD = _when_needed(r"ngrok_|a(?:uthtoken|dd-api-key)")
+_NOWHERE = float("inf")
+_CONTROL_CHARACTER = re.compile(r"[;&|]")
+
+
+def _may_matter(text, token_count):
+    """The positions of _MAY_MATTER's and _KEYWORD's matches, or None when they are too many for stepping over
+    tokens to pay (counts of characters and words say so for most dense texts before any scan), or when the tokens
+    are so few that looking at each costs less than a scan."""
+    if token_count < 16:
+        return None
+    budget = token_count // 4
+    others = text.count('"') + text.count("'") + text.count("\\") + text.count("<") + text.count(">")
+    if others > budget:
+        return None
+    dashes = "-" in text
+    if dashes:  # flags, mostly: a dash after the usual separators (an estimate; the scan below counts exactly)
+        others += text.count(" -") + text.count("\t-") + text.count("\n-") + text.count("\x00-")
+        if others > budget:
+            return None
+    lowered = text.lower()
+    keywords = lowered.count("ngrok_") + lowered.count("authtoken") + lowered.count("add-api-key")
+    if others + keywords > budget:
+        return None
+    positions = list(map(_START, _MAY_MATTER().finditer(text))) if dashes or others else []
+    if keywords:
+        # str.lower() maps one character to one (so positions agree) except U+0130, which becomes i and a dot;
+        # only the Kelvin sign becomes an ASCII letter from outside ASCII, so the words' lower() find the same.
+        if len(lowered) != len(text):
+            return None
+        positions += map(_START, _KEYWORD().finditer(lowered))
+        positions.sort()
+    return positions if len(positions) <= budget else None
+
+
+def _nothing_to_walk(text):
+    """True when no token of ``text`` can matter to the walks (_MAY_MATTER, _KEYWORD) and no word is quoted. The
+    characters are looked for one by one first (each a C-level search), the pattern only for a dash."""
+    if '"' in text or "'" in text or "\\" in text or "<" in text or ">" in text:
+        return False
+    lowered = text.lower()
+    if "ngrok_" in lowered or "authtoken" in lowered or "add-api-key" in lowered:
+        return False
+    return "-" not in text or _MAY_MATTER().search(text) is None
+
+
+def _candidates(tokens, positions):
+    """The sorted indexes of the tokens holding the given positions (the token starting at or before each)."""
+    found = map(sub, map(bisect_right, repeat(tokens), zip(positions, repeat(_NOWHERE))), repeat(1))
+    return list(dict.fromkeys(found))
+
+
+def _spaced_stops(text, tokens, candidates=None):
     """The positions of the tokens that a spaced secret does not simply run through: operators, words starting
     with a dash (flags), words holding a quote (the reading may end the secret there)."""
-    if '"' not in text and "'" not in text:
-        return [at for at, token in enumerate(tokens) if token[2] or token[3][:1] == "-"]
-    return [at for at, (start, end, is_operator, word) in enumerate(tokens)
-            if is_operator or word[:1] == "-" or '"' in text[start:end] or "'" in text[start:end]]
+    if candidates is not None:
+        # Each is a candidate of the walk (see _MAY_MATTER) or an operator holding ; & or |: look at those only.
+        if _CONTROL_CHARACTER.search(text):
+            controls = _candidates(tokens, list(map(_START, _CONTROL_CHARACTER.finditer(text))))
+            candidates = sorted(set(candidates).union(controls))
+        return [at for at in candidates if at >= 0 and (
+            tokens[at][2] or tokens[at][3][:1] == "-" or '"' in text[tokens[at][0]:tokens[at][1]]
+            or "'" in text[tokens[at][0]:tokens[at][1]])]
+    # By C-level iteration over the tokens' fields (no Python step per token).
+    stop = map(or_, map(itemgetter(2), tokens), map(str.startswith, map(itemgetter(3), tokens), repeat("-")))
+    if '"' in text or "'" in text:
+        raws = list(map(text.__getitem__, map(slice, map(itemgetter(0), tokens), map(itemgetter(1), tokens))))
+        stop = map(or_, map(or_, stop, map(contains, raws, repeat('"'))), map(contains, raws, repeat("'")))
+    return list(compress(count(), stop))
 
 
 def _header_spans(text, spans):
+    if '"' not in text and "'" not in text:
+        # No quoted word, so every value ends at whitespace: one scan, the spans taken by C-level iteration (an
+        # empty value gives an empty span, which secret_spans drops).
+        spans += map(_VALUE_SPAN, _CREDENTIAL_HEADER_VALUE().finditer(text))
+        return
     position = 0
     word_ends = None
     while True:
@@ -258,7 +365,8 @@ def _url_spans(text, spans):
     # next "/", so no "://" lies inside a match and the matches never overlap.
     spans += [match.span(1) for match in _URL_USERINFO.finditer(text)]
     if "=" in text:
-        spans += [match.span("value") for match in _CREDENTIAL_PARAMETER().finditer(text) if match.group("value")]
+        # Only parameters with a value match (no name holds ? or &: skipping an empty one finds the same next ones).
+        spans += map(_VALUE_SPAN, _CREDENTIAL_PARAMETER().finditer(text))
 
 
 # Distinct command strings (sh -c '...') read as command lines of their own in one text. A real command line holds a
@@ -266,20 +374,34 @@ def _url_spans(text, spans):
 COMMAND_STRINGS_READ = 1000
 
 
+def _quoted_words(text, tokens):
+    """The tokens whose text starts with a quote, chosen by C-level iteration (most tokens do not)."""
+    if '"' not in text and "'" not in text:
+        return ()
+    firsts = map(text.__getitem__, map(itemgetter(0), tokens))
+    return compress(tokens, map(contains, repeat("\"'"), firsts))
+
+
 def secret_spans(text, _depth=0, _inner=None):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
     if _inner is None:
         _inner = {}  # command string -> its spans: a line that repeats one string reads it once
-    words = shell_tokens(text)
-    spans = _walk(text, words, True)
-    if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
-        spans += _walk(text, plain_tokens(text), False)
-    if _depth < 2:
+    if _nothing_to_walk(text):
+        # No token can change the walks' state, and no word is quoted: neither reading can find anything, so
+        # neither is made (a line of 100,000 query parameters or header names costs no word list).
+        words, spans = (), []
+    else:
+        words = shell_tokens(text)
+        positions = _may_matter(text, len(words))
+        spans = _walk(text, words, True, positions)
+        if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
+            spans += _walk(text, plain_tokens(text), False, positions)
+    if _depth < 2 and words:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
-        for start, end, is_operator, word in words:
-            if not is_operator and text[start] in "\"'" and _HAS_SPACE.search(word):
+        for start, end, is_operator, word in _quoted_words(text, words):
+            if not is_operator and _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
                 found = _inner.get((inner, _depth))
@@ -334,9 +456,20 @@ def _may_hold_secret(text):
     return any(trigger in lowered for trigger in _TRIGGERS)
 
 
+def may_hold_secret(text):
+    """_may_hold_secret, remembered for the last text: the command asks before parsing a line (ngrok_cmdline.parse_all's
+    redact_next), then redact() asks again for the same line."""
+    if _last_asked[0] is not text:
+        _last_asked[:] = [text, bool(text) and _may_hold_secret(text)]
+    return _last_asked[1]
+
+
+_last_asked = [None, False]
+
+
 def redact(text):
     """Returns ``text`` with every secret masked; text without one comes back unchanged (same object)."""
-    if not text or not _may_hold_secret(text):
+    if not text or not may_hold_secret(text):
         return text
     spans = secret_spans(text)
     if not spans:

@@ -43,7 +43,7 @@ _HAS_SPACE = re.compile(r"[\s\x00]")
 _DUPLICATION = re.compile(r"&-?\d*$")
 # Names of headers and query parameters that carry credentials.
 _CREDENTIAL_NAME = re.compile(r"auth|token|secret|passw|pwd|api[-_]?key|apikey|cookie|session|credential|signature"
-                              r"|^sig$|^key$|^code$|x-amz-|x-goog-", re.IGNORECASE)
+                              r"|^sig$|^key$|^code$|x-amz-|x-goog-", re.IGNORECASE | re.ASCII)
 # "Name:" at a word start; the value follows (see _header_spans).
 _HEADER_NAME = re.compile(r"(?<![\w-])(?P<name>[A-Za-z][\w-]*)[ \t]*:[ \t]*")
 _AUTH_SCHEME = re.compile(r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|key)[ \t]+", re.IGNORECASE)
@@ -57,7 +57,7 @@ _QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^=&#?/\s\x00\"']+)=(?P<value>[^&#?
 _VALUE_SEPARATOR = " \n\x1e\n "
 # Substrings without which no rule can apply (a fast exit for the many texts that hold no secret).
 _TRIGGERS = ("auth", "api", "secret", "token", "key", "value", "@", "pass", "pwd", "cookie", "session", "cred",
-             "sig", "code")
+             "sig", "code", "x-amz-", "x-goog-")
 
 
 def _masked(value):
