@@ -13,7 +13,7 @@ import re
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from sa_ngrok_detection import allowlist, enrich, options
+from sa_ngrok_detection import allowlist, enrich, modifiers, options
 from sa_ngrok_detection.fields import encode_mv
 
 FIELDS = allowlist.PATTERN_FIELDS
@@ -178,6 +178,57 @@ def test_the_enricher_decides_as_the_reference(tmp_path, case):
         assert got == [reference_match(accepted, _normalise(row)) for row in rows]
 
 
+# Modifiers on row fields: an allowlist field that modifiers also test shares their per-value memory, and process,
+# when no modifier tests it, is remembered with the row's command line. Both ways, with rows repeating inside a chunk.
+_MODIFIERS = (
+    "modifier,field,patterns,score,reason,enabled\n"
+    "on_dest,dest,a*|*k,5,dest,true\n"
+    "on_user,user,*b*|\u212a,7,user,true\n"
+    "on_parent,parent_process_name,a|b*,11,parent,true\n"
+)
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_cases(), st.booleans())
+def test_the_enricher_with_row_modifiers_decides_and_scores_as_the_reference(tmp_path, case, process_modifier):
+    entries, rows = case
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    text = _MODIFIERS + ("on_process,process,*a*|-*,13,process,true\n" if process_modifier else "")
+    with open(os.path.join(str(tmp_path), "mods.csv"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+    modifier_table = modifiers.load("mods.csv", lookups_dir=str(tmp_path))
+    assert not modifier_table.errors
+    worker = enrich.Enricher(options.validate({}), table, modifier_table)
+    plain = enrich.Enricher(options.validate({"allowlist": "none"}), None, modifier_table)
+    header = []
+    for field in FIELDS:
+        header += [field, "__mv_" + field]
+    table_rows = []
+    for row in rows + rows[::-1]:  # every row twice in one chunk: the second time from the memories
+        cells = []
+        for field in FIELDS:
+            cells += ["\n".join(row[field]), encode_mv(row[field])]
+        table_rows.append(cells)
+    expected = [reference_match(accepted, _normalise(row)) for row in rows + rows[::-1]]
+
+    def columns(enricher, names):
+        out = io.StringIO()
+        enricher.write(header, iter([list(cells) for cells in table_rows]), out)
+        parsed = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+        if not parsed:
+            return []
+        positions = [parsed[0].index(name) for name in names]
+        return [tuple(line[position] for position in positions) for line in parsed[1:]]
+
+    for _ in range(2):
+        got = columns(worker, ("allowlist_reason", "risk_score", "risk_reasons"))
+        assert [reason or None for reason, _, _ in got] == expected
+        assert [scores for _, *scores in got] == [list(cells) for cells in columns(plain, ("risk_score", "risk_reasons"))]
+    event("rows allowlisted: %s" % ("some" if any(expected) else "none"))
+
+
 @settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_cases())
 def test_an_allowlist_loaded_from_the_cache_decides_as_one_parsed_afresh(tmp_path, case):
@@ -224,7 +275,7 @@ def test_an_index_with_many_keys_of_each_kind_decides_as_the_reference(tmp_path,
     table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
     accepted = reference_entries(written)
     event("fragment tables over %d keys: %s" % (allowlist._FEW_FRAGMENTS, any(
-        len(keys) > allowlist._FEW_FRAGMENTS for index in table._fields.values() for _, keys in index.fragments)))
+        index.fragment_lengths for index in table._fields.values())))
     for row in map(_normalise, rows):
         found = table.match(lambda field: [_ascii_lower(value) for value in row[field]])
         assert (found.reason if found else None) == reference_match(accepted, row), row
@@ -248,7 +299,7 @@ def test_long_values_against_many_fragment_keys_decide_as_the_reference(tmp_path
     entries += [(("*Kq7*", "", "", "x*"), "r"), (("ab*q59z*y", "", "", ""), "r")]
     written = write_allowlist(str(tmp_path), entries)
     table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
-    assert max(len(keys) for _, keys in table._fields["dest"].fragments) > allowlist._FEW_FRAGMENTS
+    assert table._fields["dest"].fragment_lengths  # more keys of one length than allowlist._FEW_FRAGMENTS
     accepted = reference_entries(written)
     filler = "ab-. " * 1000  # 5,000 characters: more positions than allowlist._SLICED_POSITIONS
     for dest in [filler, filler + "q41z", "q03z" + filler, filler + "Q59Z" + filler, "ab" + filler + "q59zy",

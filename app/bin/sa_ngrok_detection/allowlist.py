@@ -22,8 +22,7 @@ file's content, and later searches load it instead of parsing and indexing the f
 import datetime
 import re
 from array import array
-from bisect import bisect_right
-from itertools import islice
+from operator import itemgetter
 
 from . import index_cache
 from .lookup_files import Problem, path_of, read_file, read_rows
@@ -39,7 +38,22 @@ _FEW_FRAGMENTS = 32  # up to this many fragments of one length, a value is searc
 # on a parent such as sshd makes its entry a candidate for a large share of the rows), then the kind, best first.
 _FIELD_RANK = {"dest": 0, "process": 1, "user": 2, "parent_process_name": 3}
 # Index kinds, best first when two keys are shared by as many entries.
-_EXACT, _PREFIX, _SUFFIX, _FRAGMENT = 0, 1, 2, 3
+_EXACT, _PREFIX, _SUFFIX, _SAMPLED, _FRAGMENT = 0, 1, 2, 3, 4
+# A literal part between stars of at least FRAGMENT + _STEP - 1 characters is indexed under _STEP consecutive
+# fragments of it (a "sampled" key): wherever the part occurs in a value, one of those fragments starts at a
+# position that is a multiple of _STEP, so a value is cut into fragments at those positions only. Shorter parts
+# are indexed under a fragment at any position ("dense": every position of a value is cut).
+_STEP = 2
+
+
+def _standard_length(length):
+    """The length a prefix or suffix key is cut to: the length itself up to 8, then four lengths per doubling
+    (10, 12, 14, 16, 20, 24, ...). A value is then cut at a few lengths, not at every length some pattern has."""
+    if length <= 8:
+        return length
+    power = 1 << (length.bit_length() - 1)
+    step = power // 4
+    return power + (length - power) // step * step
 
 
 class Entry(object):
@@ -65,60 +79,63 @@ class Entry(object):
 
 
 class _FieldIndex(object):
-    """The keys of the entries indexed under one field: entry numbers by exact value, prefix, suffix, fragment.
+    """The keys of the entries indexed under one field, in one table: whole values, prefixes, suffixes and fragments
+    of every length, each key mapping to entry numbers (a number, or a tuple when several entries share it).
 
-    Prefixes of every length are in one table (keys of different lengths never collide), and so are suffixes; a
-    value's prefixes of the indexed lengths are cut and looked up in C (a map over ready-made slices, intersected with
-    the table's keys), so the first look-up of a value costs a few microseconds even with dozens of lengths in use.
+    A value is looked up by cutting, with one itemgetter over ready-made slices (in C), its whole text, its prefixes
+    and suffixes of every indexed length and its fragments of every indexed fragment length at every position, and
+    intersecting those cuts with the table's keys (in C). The cuts are the same for every value of about the same
+    length (lengths are rounded up, so a field has a few getters), and may cut more than the value has: a prefix or
+    suffix longer than the value is the whole value, a fragment past its end is shorter. One table for every kind
+    also means a cut of one kind can find a key of another (a fragment equal to a prefix key). Such extra keys can
+    only add candidates, and every candidate is compared with its pattern, so they never change a decision; what
+    must never be missing is a cut, and the getters cut every length and position the value has.
+
+    Fragment lengths with few keys (at most _FEW_FRAGMENTS) stay in tables of their own, searched key by key with
+    ``in`` (in C), which costs less than a cut per position.
     """
 
-    __slots__ = ("exact", "prefix_lengths", "prefixes", "suffix_lengths", "suffixes", "fragments", "_prefix_cuts",
-                 "_suffix_cuts")
+    __slots__ = ("keys", "prefix_lengths", "suffix_lengths", "fragment_lengths", "sampled_lengths", "few_fragments",
+                 "_getters")
 
-    def __init__(self, exact, prefixes, suffixes, fragments):
-        self.exact = exact  # {value: entry numbers}
-        self.prefix_lengths, self.prefixes = prefixes  # (lengths, ascending), {prefix of any of them: entry numbers}
-        self.suffix_lengths, self.suffixes = suffixes
-        self.fragments = fragments  # ((length, {fragment: entry numbers}), ...) by increasing length
-        self._prefix_cuts = [slice(0, length) for length in self.prefix_lengths]
-        self._suffix_cuts = [slice(-length, None) for length in self.suffix_lengths]
+    def __init__(self, keys, prefix_lengths, suffix_lengths, fragment_lengths, sampled_lengths, few_fragments):
+        self.keys = keys  # {whole value, prefix, suffix or fragment: entry numbers}
+        self.prefix_lengths = prefix_lengths  # ascending
+        self.suffix_lengths = suffix_lengths
+        self.fragment_lengths = fragment_lengths  # of the dense fragments in ``keys`` (every position), ascending
+        self.sampled_lengths = sampled_lengths  # of the sampled fragments (positions that are multiples of _STEP)
+        self.few_fragments = few_fragments  # ((length, {fragment: entry numbers}), ...): searched key by key
+        self._getters = {}  # rounded value length -> itemgetter of every cut a value of up to that length needs
 
     def numbers(self, value):
-        """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count.
-        A key maps to one entry number, or to a tuple of them when several entries share it."""
-        hits = []
-        hit = self.exact.get(value)
-        if hit is not None:
-            hits.append(hit)
+        """Entry numbers that could match ``value`` (lowered): linear in its length, whatever the entry count."""
+        keys = self.keys
         size = len(value)
-        for lengths, cuts, table in ((self.prefix_lengths, self._prefix_cuts, self.prefixes),
-                                     (self.suffix_lengths, self._suffix_cuts, self.suffixes)):
-            count = bisect_right(lengths, size)
-            if count:
-                found = table.keys() & map(value.__getitem__, islice(cuts, count))
-                if found:
-                    hits.extend([table[key] for key in found])
-        for length, table in self.fragments:
+        if size <= _SLICED_POSITIONS:
+            rounded = (size + 15) & ~15 if size <= 256 else 1 << (size - 1).bit_length()
+            getter = self._getters.get(rounded)
+            if getter is None:
+                getter = self._getters[rounded] = self._getter(rounded)
+            hits = [keys[key] for key in keys.keys() & getter(value)]
+        else:
+            # A long value (an attacker's megabyte of command line): fragments one by one, in memory bounded by the
+            # keys.
+            cuts = [value] + [value[:length] for length in self.prefix_lengths if length <= size] + [
+                value[-length:] for length in self.suffix_lengths if length <= size]
+            hits = [keys[key] for key in keys.keys() & cuts]
+            for length in self.fragment_lengths + self.sampled_lengths:  # every position: more than enough
+                seen = set()
+                for start in range(size - length + 1):
+                    fragment = value[start:start + length]
+                    if fragment in keys and fragment not in seen:
+                        seen.add(fragment)
+                        hits.append(keys[fragment])
+        for length, table in self.few_fragments:
             if length > size:
                 break
-            positions = size - length + 1
-            if len(table) <= _FEW_FRAGMENTS:
-                # Few keys: one substring search per key (in C) costs less than a slice per position.
-                for fragment, hit in table.items():
-                    if fragment in value:
-                        hits.append(hit)
-            elif positions <= _SLICED_POSITIONS:
-                found = table.keys() & map(value.__getitem__, islice(_fragment_cuts(length), positions))
-                if found:
-                    hits.extend([table[fragment] for fragment in found])
-            else:
-                # A long value (an attacker's megabyte of command line): the same, in memory bounded by the keys.
-                seen = set()
-                for start in range(positions):
-                    fragment = value[start:start + length]
-                    if fragment in table and fragment not in seen:
-                        seen.add(fragment)
-                        hits.append(table[fragment])
+            for fragment, hit in table.items():
+                if fragment in value:
+                    hits.append(hit)
         found = []
         for hit in hits:
             if isinstance(hit, int):
@@ -127,21 +144,25 @@ class _FieldIndex(object):
                 found.extend(hit)
         return found
 
+    def _getter(self, size):
+        """An itemgetter of every cut a value of up to ``size`` characters needs (see the class)."""
+        cuts = [slice(None)]
+        cuts += [slice(0, length) for length in self.prefix_lengths if length <= size]
+        cuts += [slice(-length, None) for length in self.suffix_lengths if length <= size]
+        for length in self.fragment_lengths:
+            cuts += [slice(start, start + length) for start in range(size - length + 1)]
+        for length in self.sampled_lengths:
+            cuts += [slice(start, start + length) for start in range(0, size - length + 1, _STEP)]
+        if len(cuts) == 1:
+            cuts *= 2  # itemgetter(one) returns the item itself, not a tuple
+        return itemgetter(*cuts)
+
     def to_data(self):
-        return (self.exact, (self.prefix_lengths, self.prefixes), (self.suffix_lengths, self.suffixes),
-                self.fragments)
+        return (self.keys, self.prefix_lengths, self.suffix_lengths, self.fragment_lengths, self.sampled_lengths,
+                self.few_fragments)
 
 
-_SLICED_POSITIONS = 4096  # values up to this many fragment positions are cut with ready-made slices
-_FRAGMENT_CUTS = {}
-
-
-def _fragment_cuts(length):
-    """slice(start, start + length) for every start a value of up to _SLICED_POSITIONS positions has."""
-    cuts = _FRAGMENT_CUTS.get(length)
-    if cuts is None:
-        cuts = _FRAGMENT_CUTS[length] = [slice(start, start + length) for start in range(_SLICED_POSITIONS)]
-    return cuts
+_SLICED_POSITIONS = 4096  # values up to this length are cut with ready-made slices
 
 
 class Allowlist(object):
@@ -253,17 +274,21 @@ def _line_of(entry):
 
 
 def _keys(pattern):
-    """(kind, key) pairs a pattern can be indexed under; a value matching the pattern has every one of them."""
+    """(kind, key) pairs a pattern can be indexed under; a value matching the pattern has every one of them (a
+    sampled key: one of its fragments at a position that is a multiple of _STEP)."""
     if pattern.literal is not None:
         return [(_EXACT, pattern.literal)]
     parts = pattern.parts
     keys = []
     if parts[0]:
-        keys.append((_PREFIX, parts[0]))
+        keys.append((_PREFIX, parts[0][:_standard_length(len(parts[0]))]))
     if parts[-1]:
-        keys.append((_SUFFIX, parts[-1]))
+        keys.append((_SUFFIX, parts[-1][-_standard_length(len(parts[-1])):]))
     for part in parts[1:-1]:
-        if len(part) <= FRAGMENT:
+        if len(part) >= FRAGMENT + _STEP - 1:
+            keys.extend((_SAMPLED, tuple(part[start + offset:start + offset + FRAGMENT] for offset in range(_STEP)))
+                        for start in range(len(part) - FRAGMENT - _STEP + 2))
+        elif len(part) <= FRAGMENT:
             if part:
                 keys.append((_FRAGMENT, part))
         else:
@@ -289,7 +314,7 @@ def _build_index(entries):
         for option in keys:
             counts[option] = counts.get(option, 0) + 1
         options.append(keys)
-    tables = {}  # field -> ({exact}, {length: {prefix}}, {length: {suffix}}, {length: {fragment}})
+    tables = {}  # field -> ({length: {value}}, {length: {prefix}}, {length: {suffix}}, {length: {fragment}})
     unindexed = []
     for number, keys in enumerate(options):
         if keys is None:
@@ -299,25 +324,29 @@ def _build_index(entries):
             continue
         field, kind, key = min(keys, key=lambda option: (counts[option], _FIELD_RANK[option[0]], option[1],
                                                          -len(option[2]), option))
-        exact, prefixes, suffixes, fragments = tables.setdefault(field, ({}, {}, {}, {}))
-        if kind == _EXACT:
-            table = exact
-        else:
-            table = (prefixes, suffixes, fragments)[kind - 1].setdefault(len(key), {})
-        table.setdefault(key, []).append(number)
+        by_kind = tables.setdefault(field, ({}, {}, {}, {}, {}))
+        for one in (key if kind == _SAMPLED else (key,)):
+            by_kind[kind].setdefault(len(one), {}).setdefault(one, []).append(number)
 
     def frozen(table):
         return {key: numbers[0] if len(numbers) == 1 else tuple(numbers) for key, numbers in table.items()}
 
-    def merged(by_length):
-        """(the lengths in use, ascending; one table for all of them)."""
-        return tuple(sorted(by_length)), frozen({key: numbers for table in by_length.values()
-                                                 for key, numbers in table.items()})
-
     fields = {}
-    for field, (exact, prefixes, suffixes, fragments) in tables.items():
-        fields[field] = (frozen(exact), merged(prefixes), merged(suffixes),
-                         tuple((length, frozen(fragments[length])) for length in sorted(fragments)))
+    for field, (exact, prefixes, suffixes, sampled, fragments) in tables.items():
+        # One table for every kind (see _FieldIndex): a key several kinds share maps to all their entries.
+        merged = {}
+        few = []
+        for by_length in (exact, prefixes, suffixes, sampled, fragments):
+            for length, table in sorted(by_length.items()):
+                if by_length is fragments and len(table) <= _FEW_FRAGMENTS:
+                    few.append((length, frozen(table)))
+                    continue
+                for key, numbers in table.items():
+                    merged.setdefault(key, []).extend(numbers)
+        dense = tuple(sorted(length for length, table in fragments.items() if len(table) > _FEW_FRAGMENTS))
+        fields[field] = (frozen({key: sorted(set(numbers)) for key, numbers in merged.items()}),
+                         tuple(sorted(prefixes)), tuple(sorted(suffixes)), dense,
+                         tuple(sorted(length for length in sampled if length not in dense)), tuple(few))
     return fields, tuple(unindexed)
 
 
@@ -425,7 +454,7 @@ def _from_cache(file_name, cached):
         if not (isinstance(rows, tuple) and len(rows) == 2 and isinstance(rows[0], str) and isinstance(rows[1], bytes)
                 and isinstance(errors, list) and isinstance(expired_lines, list)
                 and isinstance(fields, dict) and isinstance(unindexed, tuple)
-                and all(field in PATTERN_FIELDS and len(data) == 4 for field, data in fields.items())):
+                and all(field in PATTERN_FIELDS and len(data) == 6 for field, data in fields.items())):
             return None
         return Allowlist(file_name, rows, errors, expired_lines, (fields, unindexed))
     except (TypeError, ValueError, AttributeError):

@@ -254,10 +254,11 @@ def _keys_getter(columns):
 class _CommandLine(object):
     """What one distinct command line (with its process_path) contributes to a row."""
 
-    __slots__ = ("mask", "subcommand", "target", "subcommand_cell", "target_cell")
+    __slots__ = ("mask", "subcommand", "target", "subcommand_cell", "target_cell", "allowlisted_by")
 
     def __init__(self, mask, subcommand, target):
         self.mask, self.subcommand, self.target = mask, subcommand, target
+        self.allowlisted_by = None  # the allowlist entries indexed under process that it matches (see outcome)
         self.subcommand_cell, self.target_cell = csv_cell(subcommand), csv_cell(target)
 
 
@@ -326,21 +327,31 @@ class _Plan(object):
                 self.fact_modifiers.append((bit, modifier))
             else:
                 by_field.setdefault(modifier.field, []).append((bit, modifier))
-        self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
         self.command_lines = {}
         # A command line is remembered by what it is scored from, read in one call (runs_renamed reads the key).
         self.command_key = _keys_getter([self.process, self.process_path, self.process_name,
                                          self.original_file_name])
 
+        # The allowlist: per indexed field, a memory of column value -> the entries indexed under that field whose
+        # pattern there matches it (an empty tuple for most values), folded into the memories a row looks up anyway.
+        # A field that modifiers also test shares their memory (value -> (modifier bits, entries)); a field no
+        # modifier tests gets one of its own; and ``process``, when no modifier tests it, is remembered on the row's
+        # command line (see outcome), so most rows cost no extra look-up for it.
         self.allowlist = allowlist = enricher.allowlist
+        self.allowlist_field_memories = []
+        self.allowlist_process = None
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
-            # Per indexed field: column value -> the entries indexed under that field whose pattern there matches it.
-            self.allowlist_fields = allowlist.indexed_fields
-            self.allowlist_memories = [{} for _ in self.allowlist_fields]
-            self.allowlist_keys = _keys_getter([self.allowlist_columns[field] for field in self.allowlist_fields])
+            for field in allowlist.indexed_fields:
+                if field == "process" and field not in by_field:
+                    self.allowlist_process = _Candidates(allowlist, field)
+                    self.allowlist_process_key = _getter(self.allowlist_columns[field])
+                else:
+                    self.allowlist_field_memories.append(
+                        (_getter(self.column(field)), by_field.pop(field, []), {}, field))
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
+        self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
 
         # The message: literal text and fields; output fields come from the row's outcome.
         self.message_parts = []
@@ -444,9 +455,31 @@ class _Plan(object):
                         bits |= 1 << bit
                 _remember(memory, key, bits)
             mask |= bits
+        entry = None
+        if self.allowlist is not None:
+            # Most rows find no entry under any of their values (each looked up once per distinct value, then
+            # remembered): those cost a look-up per field. The rest are compared with their candidates.
+            hits = None
+            for key_of, modifiers, memory, field in self.allowlist_field_memories:
+                key = key_of(row)
+                found = memory.get(key)
+                if found is None:
+                    found = self.field_memory(memory, key, modifiers, field)
+                mask |= found[0]
+                if found[1]:
+                    hits = [found[1]] if hits is None else hits + [found[1]]
+            if self.allowlist_process is not None:
+                # The process as the row holds it now (masked): a function of the command line's key, so it is
+                # remembered with the command line.
+                found = command_line.allowlisted_by
+                if found is None:
+                    found = command_line.allowlisted_by = self.allowlist_process[self.allowlist_process_key(row)]
+                if found:
+                    hits = [found] if hits is None else hits + [found]
+            if hits is not None or self.allowlist_unindexed:
+                entry = self.allowlist_entry(row, hits)
         score, reasons_cell, reasons_mv_cell, reasons_text, breakdown_cell, breakdown = self.enricher.score_cells(mask)
 
-        entry = self.allowlist_entry(row) if self.allowlist is not None else None
         if entry is None:
             allowlisted, reason_cell = "false", ""
         else:
@@ -524,25 +557,29 @@ class _Plan(object):
                 _remember(memory, (None, masked), masked)  # the message shows it as it is
             row[index] = masked
 
-    def allowlist_entry(self, row):
-        # The row's key in each indexed field's memory, read and looked up in C; most rows find every key there
-        # with no entries under it, and cost nothing more.
-        keys = self.allowlist_keys(row)  # a tuple: one key per indexed field
-        hits = list(map(_memory_get, self.allowlist_memories, keys))
-        if None in hits:
-            for at, hit in enumerate(hits):
-                if hit is None:
-                    key = keys[at]
-                    hits[at] = _remember(self.allowlist_memories[at], key, self.allowlist.entries_for(
-                        self.allowlist_fields[at], [ascii_lower(value) for value in values_of_key(key)]))
+    def field_memory(self, memory, key, modifiers, field):
+        """What one value of an allowlist field means: (bits of the modifiers it applies, the entries indexed under
+        the field whose pattern there matches it), remembered."""
+        bits = 0
+        if modifiers:
+            lowered = [value.lower() for value in values_of_key(key)]
+            for bit, modifier in modifiers:
+                if modifier.applies(lowered):
+                    bits |= 1 << bit
+        entries = self.allowlist.entries_for(field, [ascii_lower(value) for value in values_of_key(key)])
+        return _remember(memory, key, (bits, entries))
+
+    def allowlist_entry(self, row, hits):
+        """The first entry matching the row, or None. ``hits``: the non-empty lists of entries the row's values found
+        in the per-field memories (None for none)."""
         found = self.allowlist_unindexed
-        if not any(hits):
+        if hits is None:
             if not found:
                 return None
         else:
-            lists = [entries for entries in hits if entries]
+            lists = hits
             if found:
-                lists.append(found)
+                lists = lists + [found]
             found = lists[0] if len(lists) == 1 else sorted([entry for entries in lists for entry in entries],
                                                             key=_line_of)
         columns, lowered = self.allowlist_columns, {}
@@ -602,7 +639,23 @@ def _line_of(entry):
     return entry.line
 
 
-_memory_get = dict.get
+class _Candidates(dict):
+    """One indexed field's memory: a key of the field (as _Column.key reads it) -> the entries indexed under the
+    field whose pattern there matches one of its values (an empty tuple for most). A key met for the first time is
+    looked up in the index; the memory is bounded like every other."""
+
+    __slots__ = ("allowlist", "field")
+
+    def __init__(self, allowlist, field):
+        dict.__init__(self)
+        self.allowlist, self.field = allowlist, field
+
+    def __missing__(self, key):
+        if len(self) >= _MEMORY_LIMIT:
+            self.clear()
+        found = self[key] = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        return found
+
 
 
 def _uncell(cell):
