@@ -292,7 +292,8 @@ def write_allowlist(path, pools, seed, entries=10000):
                      "owner's own dev tunnels (CHG-%d)" % rng.randrange(1000, 9999), owner, "2099-12-31"))
     for dest, users, _ in hosts[140:165]:
         rows.append((dest, users[0], "", "*ngrok http 3000*", "frontend preview tunnels", owner, ""))
-    # Wildcard host patterns, indexed by their literal user: two that match whole fleets' service accounts...
+    # Wildcard host patterns with a literal user (the index keys them by their dest prefix: _build_index prefers
+    # dest on equal counts): two that match whole fleets' service accounts...
     rows.append(("ci-runner-*", "build", "", "", "CI preview environments (CHG-1042)", owner, ""))
     rows.append(("build-agent-*", "jenkins", "java", "", "Jenkins integration tests", owner, "2099-12-31"))
     # ...and a few hundred for fleets and accounts that do not occur in these results.
