@@ -632,8 +632,9 @@ def _shell_commands(command_line, redact_next):
         # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
         # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
         return _commands(_lazy_shell_words(command_line), first_only=True)
-    if redact_next:
-        # The redactor reads this line next, with positions: make its shell tokens now and take the words from them.
+    if redact_next and len(command_line) >= _REMEMBERED_LENGTH:
+        # The redactor reads this line next, with positions: make its shell tokens now and take the words from them
+        # (only for a line long enough for them to be kept: a short one would be read twice).
         tokens = shell_tokens(command_line)
         if has_operator:
             return _commands(zip(map(itemgetter(2), tokens), map(itemgetter(3), tokens)))
