@@ -291,7 +291,7 @@ def _keys(pattern):
         elif len(part) <= FRAGMENT:
             if part:
                 keys.append((_FRAGMENT, part))
-        else:
+        else:  # reached only with a _STEP above 2: parts between FRAGMENT and the sampled length
             keys.extend((_FRAGMENT, part[start:start + FRAGMENT]) for start in range(len(part) - FRAGMENT + 1))
     return keys
 
@@ -314,7 +314,9 @@ def _build_index(entries):
         for option in keys:
             counts[option] = counts.get(option, 0) + 1
         options.append(keys)
-    tables = {}  # field -> ({length: {value}}, {length: {prefix}}, {length: {suffix}}, {length: {fragment}})
+    # field -> ({length: {value}}, {length: {prefix}}, {length: {suffix}}, {length: {sampled fragment}},
+    #          {length: {fragment}})
+    tables = {}
     unindexed = []
     for number, keys in enumerate(options):
         if keys is None:

@@ -116,8 +116,8 @@ def _continues(raw, quoted_reading):
 
 def _walk(text, tokens, quoted_reading, positions=None):
     """Secret spans found by walking one reading's tokens (see the module's docstring). With ``positions`` (of
-    _MAY_MATTER's matches in ``text``), the tokens that change nothing while no keyword, flag or operator is being
-    read are stepped over in one step each run, not looked at one by one."""
+    _MAY_MATTER's and _KEYWORD's matches in ``text``), the tokens that change nothing while no keyword, flag or
+    operator is being read are stepped over in one step each run, not looked at one by one."""
     candidates = _candidates(tokens, positions) if positions is not None else None
     if candidates is not None:
         looked = 0  # the index in candidates of the next token the walk must look at
