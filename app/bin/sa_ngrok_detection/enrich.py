@@ -332,11 +332,11 @@ class _Plan(object):
         self.command_key = _keys_getter([self.process, self.process_path, self.process_name,
                                          self.original_file_name])
 
-        # The allowlist: per indexed field, a memory of column value -> the entries indexed under that field whose
-        # pattern there matches it (an empty tuple for most values), folded into the memories a row looks up anyway.
-        # A field that modifiers also test shares their memory (value -> (modifier bits, entries)); a field no
-        # modifier tests gets one of its own; and ``process``, when no modifier tests it, is remembered on the row's
-        # command line (see outcome), so most rows cost no extra look-up for it.
+        # The allowlist: per indexed field, a memory of column value -> the _Decision of the entries indexed under
+        # that field whose pattern there matches it (an empty tuple for most values), folded into the memories a row
+        # looks up anyway. A field that modifiers also test shares their memory (_FieldMemory: value -> (modifier
+        # bits, decision)); a field no modifier tests gets one of its own; and ``process``, when no modifier tests
+        # it, is remembered on the row's command line (see outcome), so most rows cost no extra look-up for it.
         self.allowlist = allowlist = enricher.allowlist
         self.allowlist_field_memories = []
         self.allowlist_process = None
@@ -351,8 +351,8 @@ class _Plan(object):
                     self.allowlist_process = _Candidates(allowlist, field, self.decision)
                     self.allowlist_process_key = _getter(self.allowlist_columns[field])
                 else:
-                    self.allowlist_field_memories.append(
-                        (_getter(self.column(field)), by_field.pop(field, []), {}, field))
+                    self.allowlist_field_memories.append((_getter(self.column(field)), _FieldMemory(
+                        allowlist, field, by_field.pop(field, []), self.decision)))
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
         self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
@@ -464,11 +464,8 @@ class _Plan(object):
             # Most rows find no entry under any of their values (each looked up once per distinct value, then
             # remembered): those cost a look-up per field. The rest are compared with their candidates.
             hits = None
-            for key_of, modifiers, memory, field in self.allowlist_field_memories:
-                key = key_of(row)
-                found = memory.get(key)
-                if found is None:
-                    found = self.field_memory(memory, key, modifiers, field)
+            for key_of, memory in self.allowlist_field_memories:
+                found = memory[key_of(row)]  # a value met for the first time: _FieldMemory.__missing__
                 mask |= found[0]
                 if found[1]:
                     hits = [found[1]] if hits is None else hits + [found[1]]
@@ -560,18 +557,6 @@ class _Plan(object):
                 _remember(memory, key, masked)
                 _remember(memory, (None, masked), masked)  # the message shows it as it is
             row[index] = masked
-
-    def field_memory(self, memory, key, modifiers, field):
-        """What one value of an allowlist field means: (bits of the modifiers it applies, the _Decision of the entries
-        indexed under the field whose pattern there matches it, or () for none), remembered."""
-        bits = 0
-        if modifiers:
-            lowered = [value.lower() for value in values_of_key(key)]
-            for bit, modifier in modifiers:
-                if modifier.applies(lowered):
-                    bits |= 1 << bit
-        entries = self.allowlist.entries_for(field, [ascii_lower(value) for value in values_of_key(key)])
-        return _remember(memory, key, (bits, self.decision(field, entries) if entries else ()))
 
     def decision(self, field, entries):
         """The _Decision for candidates ``entries`` (in file order) found under ``field``: one per distinct list, so
@@ -665,6 +650,32 @@ class _Plan(object):
 
 def _line_of(entry):
     return entry.line
+
+
+class _FieldMemory(dict):
+    """One indexed field's memory when a row looks its value up anyway: a key of the field (as _Column.key reads it)
+    -> (bits of the modifiers on the field that apply to it, the _Decision of the entries indexed under the field
+    whose pattern there matches one of its values, or () for most). A field that modifiers also test shares this
+    memory with them. A key met for the first time is worked out here; the memory is bounded like every other."""
+
+    __slots__ = ("allowlist", "field", "modifiers", "decision")
+
+    def __init__(self, allowlist, field, modifiers, decision):
+        dict.__init__(self)
+        self.allowlist, self.field, self.modifiers, self.decision = allowlist, field, modifiers, decision
+
+    def __missing__(self, key):
+        bits = 0
+        if self.modifiers:
+            lowered = [value.lower() for value in values_of_key(key)]
+            for bit, modifier in self.modifiers:
+                if modifier.applies(lowered):
+                    bits |= 1 << bit
+        entries = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        if len(self) >= _MEMORY_LIMIT:
+            self.clear()
+        found = self[key] = (bits, self.decision(self.field, entries) if entries else ())
+        return found
 
 
 class _Candidates(dict):
