@@ -169,3 +169,65 @@ def test_listed_lines_decide_as_the_word_by_word_walks():
 @given(st.text(alphabet=st.sampled_from(list("\"'\\ ax\n")), min_size=1, max_size=12))
 def test_unquote_reads_each_word_as_the_pattern_did(word):
     assert ngrok_cmdline.unquote(word) == reference_cmdline.unquote(word), word
+
+
+# Command strings the argv reading's walk may stand for (redaction._command_strings_to_watch): quoted words holding
+# spaces, with or without a quote, escape or operator inside, right after whitespace or not, closed or not,
+# repeated where the walk is reading nothing and where it is reading a secret, a value, a file or a keyword.
+INNER_WORDS = ["ngrok", "x", "22", "--authtoken", "--authtoken=", "--authtoken=s", "-authtoken", "--api-key",
+               "--basic-auth", "--basic-auth=a", "-auth", "--value", "--log", "--metadata", "--", "-", "-x",
+               "-----BEGIN", "=", "=s", "authtoken", "AUTHTOKEN", "add-api-key", "config", "add-authtoken",
+               "NGROK_AUTHTOKEN", "NGROK_AUTHTOKEN=s", "ngrok_api_key=", "export NGROK_AUTHTOKEN", "Authorization:",
+               "Bearer", "X-Api-Key:", "https://u:p@h", "?token=t", "a:b", "\u212a", "", " ", "  ", "\t", "\x00",
+               "\n", "x\\", ";", ">", "'", '"', "&&", "a'b"]
+BEFORE_WORDS = ["sh", "-c", "ngrok", "--authtoken", "authtoken", "--basic-auth", "--log", ">", "2>&1", "x",
+                "NGROK_AUTHTOKEN", "=", "-auth", "a\\"]
+
+
+@st.composite
+def command_string_lines(draw):
+    inner = draw(st.sampled_from([" ", "", "\x00", "  "])).join(draw(st.lists(st.sampled_from(INNER_WORDS),
+                                                                              min_size=1, max_size=10)))
+    quote = draw(st.sampled_from(['"', "'"]))
+    pieces = []
+    filler = draw(st.sampled_from([[], ["a"] * 20]))  # inert words: the walk steps over them (_MAY_MATTER)
+    for _ in range(draw(st.integers(1, 3))):
+        pieces += filler + draw(st.lists(st.sampled_from(BEFORE_WORDS), max_size=3))
+        word = quote + draw(st.sampled_from([inner, " " + inner, inner + " "])) + quote
+        pieces.append(draw(st.sampled_from(["", "x", ";", "'"])) + word + draw(st.sampled_from(["", "", "y", ";"])))
+    line = draw(st.sampled_from([" ", "\x00", "\t"])).join(pieces + draw(st.lists(st.sampled_from(BEFORE_WORDS),
+                                                                                 max_size=3)))
+    return line[:-1] if draw(st.booleans()) and line.endswith(quote) else line  # a quote left open
+
+
+@settings(max_examples=500, deadline=None)
+@given(command_string_lines())
+def test_command_strings_the_argv_walk_stands_for_decide_as_the_word_by_word_walks(line):
+    # Only long command strings (redaction._COVERED_FROM characters) are looked at so; here every one is.
+    covered_from = redaction._COVERED_FROM
+    redaction._COVERED_FROM = 0
+    try:
+        _same_decisions(line)
+    finally:
+        redaction._COVERED_FROM = covered_from
+
+
+def test_a_long_command_string_is_walked_once_as_part_of_the_line():
+    # What the equivalence above is for: a 20,000-character command string's words are walked by the line's argv
+    # reading only, not again on their own (three walks: the line's two readings and none of the string).
+    from benchmark_worst_case import SHAPES
+    line = SHAPES["a quoted command string of secrets"](20000)
+    walked = []
+    original = redaction._walk
+
+    def counting_walk(text, *args, **kwargs):
+        walked.append(len(text))
+        return original(text, *args, **kwargs)
+    redaction._walk = counting_walk
+    try:
+        masked = redaction.redact(line)
+    finally:
+        redaction._walk = original
+    assert walked == [len(line), len(line)]
+    assert masked == reference_redaction.redact(line)
+    assert "--authtoken ******** ngrok" in masked
