@@ -114,19 +114,12 @@ def _continues(raw, quoted_reading):
     return raw[-1] not in "\"'"
 
 
-def _walk(text, tokens, quoted_reading, positions=None, watch=None):
+def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     """Secret spans found by walking one reading's tokens (see the module's docstring). With ``positions`` (of
     _MAY_MATTER's and _KEYWORD's matches in ``text``), the tokens that change nothing while no keyword, flag or
-    operator is being read are stepped over in one step each run, not looked at one by one. ``watch``: {token
-    index: None}, each set to whether nothing was being read when the walk came to that token (see
-    _command_strings_to_watch). Those tokens hold a quote, so the walk comes to each: every token holding a quote
-    is a candidate (_MAY_MATTER) and a stop of a spaced secret (_spaced_stops); one it did not come to would keep
-    None, read as "something was being read" (its command string is then walked on its own)."""
+    operator is being read are stepped over in one step each run, not looked at one by one. ``ended``: a list, to
+    which the walk appends whether nothing was being read after the last token (see _covered_command_strings)."""
     candidates = _candidates(tokens, positions) if positions is not None else None
-    watched = sorted(watch) if watch else []
-    watched.append(-1)  # the end mark
-    next_watched = watched[0]
-    watched_at = 0
     if candidates is not None:
         looked = 0  # the index in candidates of the next token the walk must look at
         unlooked = len(candidates)
@@ -140,10 +133,6 @@ def _walk(text, tokens, quoted_reading, positions=None, watch=None):
     flag_words = {}  # flag word -> (lower-case name, "=" or "")
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
-        if at == next_watched:
-            watch[at] = expect is None and not (spaced or positional or env_name or skip_file)
-            watched_at += 1
-            next_watched = watched[watched_at]
         if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
             # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
             if looked < unlooked and candidates[looked] < at:
@@ -254,6 +243,8 @@ def _walk(text, tokens, quoted_reading, positions=None, watch=None):
         if positional:
             positional = False
             spans.append((start, end))
+    if ended is not None:  # a walk that stops early (no candidate left) reads nothing then
+        ended.append(expect is None and not (spaced or positional or env_name or skip_file))
     return spans
 
 
@@ -394,14 +385,16 @@ def _quoted_words(text, tokens):
     return compress(tokens, map(contains, repeat("\"'"), firsts))
 
 
-def _command_strings_to_watch(text, quoted, argv_tokens):
-    """{argv token index: None} for the command strings of ``text`` (quoted words holding spaces; ``quoted``: the
-    quoted words of its shell reading) whose words the argv reading's walk reads as the command string's own walk would, were nothing
-    being read when that walk comes to them (see secret_spans): the command string holds no quote, escape or
-    operator character (its own reading is one walk of its words cut at whitespace and NUL), and whitespace, NUL or
-    the text's ends come right before its opening quote and right after its closing quote (so the argv reading cuts
-    the same words there, the first holding the opening quote, the last the closing one, or each quote alone)."""
-    watch = {}
+def _covered_command_strings(text, quoted, argv_tokens, positions):
+    """The starts of the command strings of ``text`` (quoted words holding spaces; ``quoted``: the quoted words of
+    its shell reading) whose words the argv reading's walk reads as the command string's own walk would (see
+    secret_spans): the command string holds no quote, escape or operator character (its own reading is one walk of
+    its words cut at whitespace and NUL); whitespace, NUL or the text's ends come right before its opening quote
+    and right after its closing quote (so the argv reading cuts the same words there, the first holding the opening
+    quote, the last the closing one, or each quote alone); and that walk reads nothing as it comes to it, found by
+    walking the tokens before it, which is done only when they are fewer characters than the string (so this costs
+    less than the string's own walk, and all of it at most a walk of the text)."""
+    covered = set()
     last = len(text) - 1
     # Only long command strings (a short one's own walk costs less than this look): chosen by C-level iteration.
     for start, end, is_operator, word in compress(quoted, map(le, repeat(_COVERED_FROM), map(len, map(
@@ -413,12 +406,16 @@ def _command_strings_to_watch(text, quoted, argv_tokens):
         if end <= last and not (text[end].isspace() or text[end] == "\x00"):
             continue
         inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
-        if SHELL_CHARACTERS.search(text, start + 1, inner_end) is not None or not _HAS_SPACE.search(word):
+        if start > inner_end - start or SHELL_CHARACTERS.search(text, start + 1, inner_end) is not None or \
+                not _HAS_SPACE.search(word):
             continue
         at = bisect_left(argv_tokens, (start,))
         if at < len(argv_tokens) and argv_tokens[at][0] == start:
-            watch[at] = None
-    return watch
+            ended = []
+            _walk(text, argv_tokens[:at], False, positions, ended)
+            if ended[0]:
+                covered.add(start)
+    return covered
 
 
 class _ScansOnly(list):
@@ -451,11 +448,9 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
             quoted = list(_quoted_words(text, words))
         if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
             argv_tokens = plain_tokens(text)
-            watch = _command_strings_to_watch(text, quoted, argv_tokens) if quoted and len(text) > _COVERED_FROM \
-                else None
-            spans += _walk(text, argv_tokens, False, positions, watch)
-            if watch:
-                covered = {argv_tokens[at][0] for at, idle in watch.items() if idle}
+            spans += _walk(text, argv_tokens, False, positions)
+            if quoted and len(text) > _COVERED_FROM:
+                covered = _covered_command_strings(text, quoted, argv_tokens, positions)
     if quoted:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
