@@ -382,11 +382,17 @@ def _locate_binary(words):
     return found
 
 
+_FEW_WORDS = 32
+
+
 def _first_named_ngrok(words):
     """The index of the first word named ngrok* (_named_ngrok), None when there is none. Only the words whose
     lower-cased base name starts with ngrok, the first condition of _named_ngrok, are looked at one by one; that
     condition is checked for all by C-level iteration (lower-casing keeps every "/" and makes no new one, so the base
-    name of the lower-cased word is the lower-cased base name)."""
+    name of the lower-cased word is the lower-cased base name). A short list (a real command line) is looked at word
+    by word instead: building the iteration costs more than the few words it would save looking at."""
+    if len(words) <= _FEW_WORDS:
+        return next(compress(count(), map(_named_ngrok, words)), None)
     bases = map(itemgetter(2), map(str.rpartition, map(str.rstrip, map(str.lower, words), repeat("/")), repeat("/")))
     for index in compress(count(), map(str.startswith, bases, repeat("ngrok"))):
         if _named_ngrok(words[index]):

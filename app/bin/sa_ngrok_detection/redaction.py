@@ -505,19 +505,20 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
 def _may_hold_secret(text):
     """False when no rule can apply to ``text`` (a fast exit for the many texts that hold no secret)."""
     lowered = text.lower()
-    if any(trigger in lowered for trigger in _TRIGGERS):
+    if any(map(lowered.__contains__, _TRIGGERS)):  # C-level iteration: asked for every distinct text
         return True
     # Quotes, escapes and continuations inside a word split a keyword that the shell reading joins again
     # (--a\\uthtoken, --"api"-key, --a\\<newline>pi-key): look once more without them.
     if '"' not in text and "'" not in text and "\\" not in text:
         return False
     lowered = lowered.replace('"', "").replace("'", "").replace("\\", "").replace("\n", "").replace("\r", "")
-    return any(trigger in lowered for trigger in _TRIGGERS)
+    return any(map(lowered.__contains__, _TRIGGERS))
 
 
 def may_hold_secret(text):
-    """_may_hold_secret, remembered for the last text: the command asks before parsing a line (ngrok_cmdline.parse_all's
-    redact_next), then redact() asks again for the same line."""
+    """_may_hold_secret, remembered for the last text asked here: the command asks before parsing a line
+    (ngrok_cmdline.parse_all's redact_next), then redact() reads the answer for the same line (it only reads the
+    memory: the short texts it masks in between, such as the shown subcommand and target, do not replace it)."""
     if _last_asked[0] is not text:
         _last_asked[:] = [text, bool(text) and _may_hold_secret(text)]
     return _last_asked[1]
@@ -528,7 +529,7 @@ _last_asked = [None, False]
 
 def redact(text):
     """Returns ``text`` with every secret masked; text without one comes back unchanged (same object)."""
-    if not text or not may_hold_secret(text):
+    if not text or not (_last_asked[1] if _last_asked[0] is text else _may_hold_secret(text)):
         return text
     spans = secret_spans(text)
     if not spans:
