@@ -295,7 +295,9 @@ def plain_tokens(text):
         # are dropped from the words before the tokens are made (by C-level iteration: no Python step per word).
         starts, ends, words = _run_fields(text)
         operators = repeat(False)
-        if _OPERATOR_CHARACTER.search(text) is not None:  # else no word can be an operator (digits alone are not)
+        # Without < > ; & | no word can be an operator (digits alone are not); each looked for by a C-level search,
+        # which costs less than one pattern scan of a long text.
+        if "<" in text or ">" in text or ";" in text or "&" in text or "|" in text:
             maybe = [at for at in compress(count(), map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)))
                      if _PLAIN_OPERATOR.match(words[at])]
             if maybe:
