@@ -8,6 +8,8 @@ operator, separator, secret keyword, verb and flag shape the parser treats apart
 same parse_all facts and the same masked text.
 """
 
+from unittest import mock
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,12 +130,8 @@ def test_fast_paths_decide_as_the_word_by_word_walks_on_sparse_lines(line):
 def test_tokens_kept_for_the_redactor_decide_as_the_word_by_word_walks(line):
     # Only long texts' tokens are kept between parse_all and redact; keep every text's here, so that the kept
     # tokens are what the redactor reads on these short generated lines too.
-    remembered = ngrok_cmdline._REMEMBERED_LENGTH
-    ngrok_cmdline._REMEMBERED_LENGTH = 0
-    try:
+    with mock.patch.object(ngrok_cmdline, "_REMEMBERED_LENGTH", 0):
         _same_decisions(line)
-    finally:
-        ngrok_cmdline._REMEMBERED_LENGTH = remembered
 
 
 @settings(max_examples=200, deadline=None)
@@ -218,12 +216,8 @@ def sparse_command_string_lines(draw):
 @given(st.one_of(command_string_lines(), sparse_command_string_lines()))
 def test_command_strings_the_argv_walk_stands_for_decide_as_the_word_by_word_walks(line):
     # Only long command strings (redaction._COVERED_FROM characters) are looked at so; here every one is.
-    covered_from = redaction._COVERED_FROM
-    redaction._COVERED_FROM = 0
-    try:
+    with mock.patch.object(redaction, "_COVERED_FROM", 0):
         _same_decisions(line)
-    finally:
-        redaction._COVERED_FROM = covered_from
 
 
 COMMAND_STRINGS = [
@@ -241,13 +235,9 @@ COMMAND_STRINGS = [
 
 
 def test_listed_command_strings_decide_as_the_word_by_word_walks():
-    covered_from = redaction._COVERED_FROM
-    redaction._COVERED_FROM = 0
-    try:
+    with mock.patch.object(redaction, "_COVERED_FROM", 0):
         for line in COMMAND_STRINGS:
             _same_decisions(line)
-    finally:
-        redaction._COVERED_FROM = covered_from
 
 
 def test_a_long_command_string_is_walked_once_as_part_of_the_line():
