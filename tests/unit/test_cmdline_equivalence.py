@@ -8,6 +8,8 @@ operator, separator, secret keyword, verb and flag shape the parser treats apart
 same parse_all facts and the same masked text.
 """
 
+from unittest import mock
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,12 +130,8 @@ def test_fast_paths_decide_as_the_word_by_word_walks_on_sparse_lines(line):
 def test_tokens_kept_for_the_redactor_decide_as_the_word_by_word_walks(line):
     # Only long texts' tokens are kept between parse_all and redact; keep every text's here, so that the kept
     # tokens are what the redactor reads on these short generated lines too.
-    remembered = ngrok_cmdline._REMEMBERED_LENGTH
-    ngrok_cmdline._REMEMBERED_LENGTH = 0
-    try:
+    with mock.patch.object(ngrok_cmdline, "_REMEMBERED_LENGTH", 0):
         _same_decisions(line)
-    finally:
-        ngrok_cmdline._REMEMBERED_LENGTH = remembered
 
 
 @settings(max_examples=200, deadline=None)
@@ -169,3 +167,98 @@ def test_listed_lines_decide_as_the_word_by_word_walks():
 @given(st.text(alphabet=st.sampled_from(list("\"'\\ ax\n")), min_size=1, max_size=12))
 def test_unquote_reads_each_word_as_the_pattern_did(word):
     assert ngrok_cmdline.unquote(word) == reference_cmdline.unquote(word), word
+
+
+# Command strings the argv reading's walk may stand for (redaction._command_strings_to_watch): quoted words holding
+# spaces, with or without a quote, escape or operator inside, right after whitespace or not, closed or not,
+# repeated where the walk is reading nothing and where it is reading a secret, a value, a file or a keyword.
+INNER_WORDS = ["ngrok", "x", "22", "--authtoken", "--authtoken=", "--authtoken=s", "-authtoken", "--api-key",
+               "--basic-auth", "--basic-auth=a", "-auth", "--value", "--log", "--metadata", "--", "-", "-x",
+               "-----BEGIN", "=", "=s", "authtoken", "AUTHTOKEN", "add-api-key", "config", "add-authtoken",
+               "NGROK_AUTHTOKEN", "NGROK_AUTHTOKEN=s", "ngrok_api_key=", "export NGROK_AUTHTOKEN", "Authorization:",
+               "Bearer", "X-Api-Key:", "https://u:p@h", "?token=t", "a:b", "\u212a", "", " ", "  ", "\t", "\x00",
+               "\n", "x\\", ";", ">", "'", '"', "&&", "a'b"]
+BEFORE_WORDS = ["sh", "-c", "ngrok", "--authtoken", "authtoken", "--basic-auth", "--log", ">", "2>&1", "x",
+                "NGROK_AUTHTOKEN", "=", "-auth", "a\\"]
+
+
+@st.composite
+def command_string_lines(draw):
+    inner = draw(st.sampled_from([" ", "", "\x00", "  "])).join(draw(st.lists(st.sampled_from(INNER_WORDS),
+                                                                              min_size=1, max_size=40)))
+    quote = draw(st.sampled_from(['"', "'"]))
+    pieces = []
+    filler = draw(st.sampled_from([[], ["a"] * 20]))  # inert words: the walk steps over them (_MAY_MATTER)
+    for _ in range(draw(st.integers(1, 3))):
+        pieces += filler + draw(st.lists(st.sampled_from(BEFORE_WORDS), max_size=3))
+        word = quote + draw(st.sampled_from([inner, " " + inner, inner + " "])) + quote
+        pieces.append(draw(st.sampled_from(["", "x", ";", "'"])) + word + draw(st.sampled_from(["", "", "y", ";"])))
+    line = draw(st.sampled_from([" ", "\x00", "\t"])).join(pieces + draw(st.lists(st.sampled_from(BEFORE_WORDS),
+                                                                                 max_size=3)))
+    return line[:-1] if draw(st.booleans()) and line.endswith(quote) else line  # a quote left open
+
+
+@st.composite
+def sparse_command_string_lines(draw):
+    """Long runs of inert words around a long command string holding a few secrets: the walks step over tokens
+    (_MAY_MATTER) before the string, in it and after it."""
+    inner = draw(st.lists(st.sampled_from(FILLER), min_size=20, max_size=60))
+    for fragment in draw(st.lists(st.sampled_from(INNER_WORDS[:40]), max_size=4)):
+        inner.insert(draw(st.integers(0, len(inner))), fragment)
+    before = draw(st.lists(st.sampled_from(FILLER), max_size=20)) + draw(st.lists(st.sampled_from(BEFORE_WORDS),
+                                                                                max_size=2))
+    quote = draw(st.sampled_from(['"', "'"]))
+    after = draw(st.lists(st.sampled_from(FILLER + BEFORE_WORDS), max_size=20))
+    return " ".join(before + [quote + " ".join(inner) + quote] + after)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(command_string_lines(), sparse_command_string_lines()))
+def test_command_strings_the_argv_walk_stands_for_decide_as_the_word_by_word_walks(line):
+    # Only long command strings (redaction._COVERED_FROM characters) are looked at so; here every one is.
+    with mock.patch.object(redaction, "_COVERED_FROM", 0):
+        _same_decisions(line)
+
+
+COMMAND_STRINGS = [
+    'sh -c "ngrok --authtoken x tcp 22"',  # nothing being read at the string: its walk is the argv walk's
+    '--authtoken "ngrok --authtoken x tcp 22"',  # a secret expected: the string is it
+    '--basic-auth a "b c --authtoken x"',  # a spaced secret being read
+    'authtoken "x y --api-key k"',  # a keyword's secret expected
+    '> "a b authtoken k c d e f g h"',  # a file expected
+    'NGROK_AUTHTOKEN "= secret and more words here"',  # "=" expected
+    "a " * 20 + '"ngrok --authtoken x' + " a" * 30 + '"',  # the walks step over inert words
+    'x "a b --authtoken k" "a b --authtoken k"',  # one string twice: looked at alone, then walked in full
+    '"a b --authtoken k" y "a b --authtoken k"',
+    '" ngrok --authtoken " --api-key', "'ngrok --authtoken x", 'x\x00"ngrok authtoken k"\x00y',
+]
+
+
+def test_listed_command_strings_decide_as_the_word_by_word_walks():
+    with mock.patch.object(redaction, "_COVERED_FROM", 0):
+        for line in COMMAND_STRINGS:
+            _same_decisions(line)
+
+
+def test_a_long_command_string_is_walked_once_as_part_of_the_line():
+    # What the equivalence above is for: a 20,000-character command string's words are walked by the line's argv
+    # reading only, not again on their own: the walks are the line's shell reading (3 tokens), its argv reading
+    # and that reading's 2 tokens before the string (what is being read there), none of the string's text.
+    from benchmark_worst_case import SHAPES
+    line = SHAPES["a quoted command string of secrets"](20000)
+    walked = []
+    original = redaction._walk
+
+    def counting_walk(text, tokens, *args, **kwargs):
+        walked.append((len(text), len(tokens)))
+        return original(text, tokens, *args, **kwargs)
+    redaction._walk = counting_walk
+    try:
+        masked = redaction.redact(line)
+    finally:
+        redaction._walk = original
+    argv_tokens = len(ngrok_cmdline.plain_tokens(line))
+    assert argv_tokens > 2000
+    assert walked == [(len(line), 3), (len(line), argv_tokens), (len(line), 2)]
+    assert masked == reference_redaction.redact(line)
+    assert "--authtoken ******** ngrok" in masked

@@ -18,7 +18,7 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 
 import re
 from bisect import bisect_left
-from collections import namedtuple
+from collections import deque, namedtuple
 from itertools import accumulate, compress, count, repeat
 from operator import add, and_, contains, itemgetter, not_, or_, sub
 
@@ -191,6 +191,7 @@ def unquote(word):
                    for escaped, double, single, plain in _QUOTED_PART().findall(word))
 
 
+_EXHAUST = deque(maxlen=0)  # runs an iterator of calls to its end (C-level), keeping nothing
 _cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
 
 
@@ -198,10 +199,16 @@ def _runs(text):
     """The words of ``text`` cut at whitespace and NUL only, as (start, end, False, word) tuples: the tokens of
     both readings when the text holds no quote, backslash or operator character. Built by C-level iteration
     (str.split, running sums, zip): no Python step per word."""
+    starts, ends, words = _run_fields(text)
+    return list(zip(starts, ends, repeat(False), words))
+
+
+def _run_fields(text):
+    """_runs as three lists: the words' starts, ends and texts."""
     spaced = text.replace("\x00", " ") if "\x00" in text else text
     words = spaced.split()  # str.split cuts where \s matches (str.isspace)
     if not words:
-        return []
+        return [], [], []
     lengths = list(map(len, words))
     before = len(spaced) - len(spaced.lstrip())
     if sum(lengths) + len(words) - 1 + before + len(spaced) - len(spaced.rstrip()) == len(text):
@@ -213,13 +220,13 @@ def _runs(text):
         following = list(following)
         starts = [before]
         starts += following[:-1]
-        return list(zip(starts, map(sub, following, repeat(1)), repeat(False), words))
+        return starts, list(map(sub, following, repeat(1))), words
     pieces = PLAIN_PIECE.findall(text)
     ends = list(accumulate(map(len, pieces)))
     starts = [0]
     starts += ends[:-1]
     first = 1 if (pieces[0][0].isspace() or pieces[0][0] == "\x00") else 0  # a separator run comes first
-    return list(zip(starts[first::2], ends[first::2], repeat(False), pieces[first::2]))
+    return starts[first::2], ends[first::2], pieces[first::2]
 
 
 def shell_tokens(text):
@@ -281,18 +288,29 @@ def plain_tokens(text):
     characters counts as an operator."""
     if _cache[2] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[2]
-    tokens = _runs(text)
-    if _PLAIN_SPECIAL.search(text) is not None:
-        # Only the few words holding a quote or starting like an operator need a look of their own.
-        words = list(map(itemgetter(3), tokens))
-        special = map(or_, map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)),
-                      map(or_, map(contains, words, repeat('"')), map(contains, words, repeat("'"))))
-        for at in list(compress(count(), special)):
-            start, end, _, piece = tokens[at]
-            if piece[0] in _OPERATOR_START and _PLAIN_OPERATOR.match(piece):
-                tokens[at] = (start, end, True, piece)
-            elif '"' in piece or "'" in piece:
-                tokens[at] = (start, end, False, piece.replace('"', "").replace("'", ""))
+    if _PLAIN_SPECIAL.search(text) is None:
+        tokens = _runs(text)
+    else:
+        # Only the few words holding a quote or starting like an operator need a look of their own, and the quotes
+        # are dropped from the words before the tokens are made (by C-level iteration: no Python step per word).
+        starts, ends, words = _run_fields(text)
+        operators = repeat(False)
+        # Without < > ; & | no word can be an operator (digits alone are not); each looked for by a C-level search,
+        # which costs less than one pattern scan of a long text.
+        if "<" in text or ">" in text or ";" in text or "&" in text or "|" in text:
+            maybe = [at for at in compress(count(), map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)))
+                     if _PLAIN_OPERATOR.match(words[at])]
+            if maybe:
+                operators = [False] * len(words)
+                for at in maybe:
+                    operators[at] = True  # an operator holds no quote: its word stays as it is
+        if '"' in text or "'" in text:
+            quoted = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
+                                                                                            repeat("'")))))
+            stripped = map(str.replace, map(str.replace, map(words.__getitem__, quoted), repeat('"'), repeat("")),
+                           repeat("'"), repeat(""))
+            _EXHAUST.extend(map(words.__setitem__, quoted, stripped))
+        tokens = list(zip(starts, ends, operators, words))
     _remember(text, 2, tokens)
     return tokens
 

@@ -27,7 +27,7 @@ a fixed character or at a word start and are searched without overlapping.
 import re
 from bisect import bisect_left, bisect_right
 from itertools import compress, count, islice, repeat
-from operator import contains, itemgetter, methodcaller, or_, sub
+from operator import contains, itemgetter, le, methodcaller, or_, sub
 
 from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
 
@@ -114,10 +114,11 @@ def _continues(raw, quoted_reading):
     return raw[-1] not in "\"'"
 
 
-def _walk(text, tokens, quoted_reading, positions=None):
+def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     """Secret spans found by walking one reading's tokens (see the module's docstring). With ``positions`` (of
     _MAY_MATTER's and _KEYWORD's matches in ``text``), the tokens that change nothing while no keyword, flag or
-    operator is being read are stepped over in one step each run, not looked at one by one."""
+    operator is being read are stepped over in one step each run, not looked at one by one. ``ended``: a list, to
+    which the walk appends whether nothing was being read after the last token (see _covered_command_strings)."""
     candidates = _candidates(tokens, positions) if positions is not None else None
     if candidates is not None:
         looked = 0  # the index in candidates of the next token the walk must look at
@@ -242,6 +243,8 @@ def _walk(text, tokens, quoted_reading, positions=None):
         if positional:
             positional = False
             spans.append((start, end))
+    if ended is not None:  # a walk that stops early (no candidate left) reads nothing then
+        ended.append(expect is None and not (spaced or positional or env_name or skip_file))
     return spans
 
 
@@ -382,32 +385,91 @@ def _quoted_words(text, tokens):
     return compress(tokens, map(contains, repeat("\"'"), firsts))
 
 
-def secret_spans(text, _depth=0, _inner=None):
+def _covered_command_strings(text, quoted, argv_tokens, positions):
+    """The starts of the command strings of ``text`` (quoted words holding spaces; ``quoted``: the quoted words of
+    its shell reading) whose words the argv reading's walk reads as the command string's own walk would (see
+    secret_spans): the command string holds no quote, escape or operator character (its own reading is one walk of
+    its words cut at whitespace and NUL); whitespace, NUL or the text's ends come right before its opening quote
+    and right after its closing quote (so the argv reading cuts the same words there, the first holding the opening
+    quote, the last the closing one, or each quote alone); and that walk reads nothing as it comes to it, found by
+    walking the tokens before it, which is done only when they are fewer characters than the string (so this costs
+    less than the string's own walk, and all of it at most a walk of the text)."""
+    covered = set()
+    last = len(text) - 1
+    # Only long command strings (a short one's own walk costs less than this look): chosen by C-level iteration.
+    for start, end, is_operator, word in compress(quoted, map(le, repeat(_COVERED_FROM), map(len, map(
+            itemgetter(3), quoted)))):
+        if is_operator:
+            continue
+        if start and not (text[start - 1].isspace() or text[start - 1] == "\x00"):
+            continue
+        if end <= last and not (text[end].isspace() or text[end] == "\x00"):
+            continue
+        inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
+        # No quote, escape or operator character in it (SHELL_CHARACTERS), looked for one by one: a C-level search
+        # each, which costs less than one pattern scan of a long string.
+        if start > inner_end - start or \
+                any(text.find(character, start + 1, inner_end) >= 0 for character in "\"'\\;&|<>") or \
+                not _HAS_SPACE.search(word):
+            continue
+        at = bisect_left(argv_tokens, (start,))
+        if at < len(argv_tokens) and argv_tokens[at][0] == start:
+            ended = []
+            _walk(text, argv_tokens[:at], False, positions, ended)
+            if ended[0]:
+                covered.add(start)
+    return covered
+
+
+class _ScansOnly(list):
+    """A command string's spans found without walking its words, which the argv reading's walk read as they are
+    where that string was met (see secret_spans)."""
+
+
+# Command strings at least this long have their walks replaced by the argv reading's walk where they can be (see
+# secret_spans); for shorter ones the look costs more than it saves.
+_COVERED_FROM = 1000
+
+
+def secret_spans(text, _depth=0, _inner=None, _walked=True):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
     if _inner is None:
         _inner = {}  # command string -> its spans: a line that repeats one string reads it once
-    if _nothing_to_walk(text):
+    covered = ()  # starts of the command strings whose walk the argv reading's walk stands for
+    quoted = ()  # the quoted words of the shell reading: command strings if they hold spaces
+    if not _walked or _nothing_to_walk(text):
         # No token can change the walks' state, and no word is quoted: neither reading can find anything, so
-        # neither is made (a line of 100,000 query parameters or header names costs no word list).
+        # neither is made (a line of 100,000 query parameters or header names costs no word list). Or (not
+        # _walked) a command string whose words were walked as part of the text holding it.
         words, spans = (), []
     else:
         words = shell_tokens(text)
         positions = _may_matter(text, len(words))
         spans = _walk(text, words, True, positions)
+        if _depth < 2:
+            quoted = list(_quoted_words(text, words))
         if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
-            spans += _walk(text, plain_tokens(text), False, positions)
-    if _depth < 2 and words:
+            argv_tokens = plain_tokens(text)
+            spans += _walk(text, argv_tokens, False, positions)
+            if quoted and len(text) > _COVERED_FROM:
+                covered = _covered_command_strings(text, quoted, argv_tokens, positions)
+    if quoted:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
-        for start, end, is_operator, word in _quoted_words(text, words):
+        for start, end, is_operator, word in quoted:
             if not is_operator and _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
                 found = _inner.get((inner, _depth))
-                if found is None:
-                    if len(_inner) < COMMAND_STRINGS_READ:
-                        found = secret_spans(inner, _depth + 1, _inner)
+                if found is None or (type(found) is _ScansOnly and start not in covered):
+                    if found is not None or len(_inner) < COMMAND_STRINGS_READ:
+                        # Where the argv reading's walk was reading nothing as it came to this command string, it
+                        # walked the string's words in the same states as the string's own walk, with spans at
+                        # least as wide (the quotes are in its words): what that walk finds is found already.
+                        # A string read so once is read in full where it is met otherwise (counted once).
+                        found = _ScansOnly(secret_spans(inner, _depth + 1, _inner, False)) if start in covered \
+                            else secret_spans(inner, _depth + 1, _inner)
                     else:
                         # Past the limit a command string is not read word by word: masked whole when any rule
                         # could apply to it (over-masking, never a leak), kept as it is otherwise.
