@@ -309,3 +309,114 @@ def test_long_values_against_many_fragment_keys_decide_as_the_reference(tmp_path
             row = {"dest": [dest], "user": [], "parent_process_name": [], "process": [process] if process else []}
             found = table.match(lambda field: [_ascii_lower(value) for value in row[field]])
             assert (found.reason if found else None) == reference_match(accepted, row), dest[-20:]
+
+
+# -- remembered decisions (enrich._Decision): rows that repeat the value candidates were found under, with other ------
+# values in the fields those candidates still test, entries testing several fields, and memories evicted often.
+
+def _has_patterns(patterns, least):
+    return sum(1 for text in patterns if text.strip().strip("*")) >= least
+
+
+_several_fields = st.tuples(_pattern, _pattern, _pattern, _pattern).filter(lambda patterns: _has_patterns(patterns, 2))
+_decision_entries = st.lists(st.tuples(st.one_of(_several_fields, _several_fields, st.tuples(
+    _pattern, _pattern, _pattern, _pattern)), st.sampled_from(["r", "r", "r", ""])), min_size=1, max_size=20)
+
+
+@st.composite
+def _variant_cases(draw):
+    """Rows, each followed by variants that keep some fields and take other rows' values (or random ones) in the
+    rest: the same candidates with the fields they test now matching, now not."""
+    entries = draw(_decision_entries)
+    base = draw(_rows_for(entries))
+    pool = {field: [values for row in base for values in [row[field]]] for field in FIELDS}
+    rows = []
+    for row in base:
+        rows.append(row)
+        for _ in range(draw(st.integers(0, 4))):
+            variant = dict(row)
+            for field in draw(st.lists(st.sampled_from(FIELDS), max_size=2, unique=True)):
+                if pool[field] and draw(st.booleans()):
+                    variant[field] = draw(st.sampled_from(pool[field]))
+                else:
+                    variant[field] = [draw(_random_value) for _ in range(draw(_value_count))]
+            rows.append(variant)
+    return entries, rows
+
+
+def _decided(worker, rows, multivalue):
+    """allowlist_reason of each row as the enricher writes it, with __mv_ columns or as plain single values."""
+    header = []
+    for field in FIELDS:
+        header += [field, "__mv_" + field] if multivalue else [field]
+    lines = []
+    for row in rows:
+        cells = []
+        for field in FIELDS:
+            cells += ["\n".join(row[field]), encode_mv(row[field])] if multivalue else [row[field][0]]
+        lines.append(cells)
+    out = io.StringIO()
+    worker.write(header, iter(lines), out)
+    parsed = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    if not parsed:
+        return []
+    position = parsed[0].index("allowlist_reason")
+    return [line[position] or None for line in parsed[1:]]
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_variant_cases(), st.sampled_from([1, 2, 3, 7, enrich._MEMORY_LIMIT]), st.booleans(), st.booleans())
+def test_remembered_decisions_decide_as_the_reference(tmp_path, case, memory_limit, multivalue, row_modifiers):
+    entries, rows = case
+    if not multivalue:
+        rows = [{field: values[:1] or [""] for field, values in row.items()} for row in rows]
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    modifier_table = None
+    if row_modifiers:  # user and parent then share the modifiers' memories
+        with open(os.path.join(str(tmp_path), "mods.csv"), "w", encoding="utf-8") as handle:
+            handle.write(_MODIFIERS)
+        modifier_table = modifiers.load("mods.csv", lookups_dir=str(tmp_path))
+    worker = enrich.Enricher(options.validate({"modifiers": "true" if row_modifiers else "false"}), table,
+                             modifier_table)
+    expected = [reference_match(accepted, _normalise(row)) for row in rows]
+    saved = enrich._MEMORY_LIMIT
+    enrich._MEMORY_LIMIT = memory_limit  # a small limit: every memory is cleared and refilled again and again
+    try:
+        for _ in range(2):  # the second time from whatever the memories kept
+            assert _decided(worker, rows, multivalue) == (expected if rows else [])
+    finally:
+        enrich._MEMORY_LIMIT = saved
+    event("rows allowlisted: %s" % ("some" if any(expected) else "none"))
+    event("rows not allowlisted whose candidates were compared: %s" % (
+        "some" if any(found is None and reference_match(accepted, _normalise(row)) is None for row, found in
+                      zip(rows, expected)) else "none"))
+
+
+def test_remembered_decisions_test_only_what_the_index_did_not_and_keep_no_long_value(tmp_path):
+    # dest-indexed entries that also test user and process; a fleet's hosts share one decision; a long process is
+    # compared, never kept in the memory of decisions.
+    entries = [(("ci-*", "b*", "", "*ngrok*"), "ci"), (("ci-0*", "", "", "*ngrok http 3000*"), "preview"),
+               (("web-01", "", "", ""), "web"), (("web-01", "root", "", ""), "never: web wins first")]
+    written = write_allowlist(str(tmp_path), entries)
+    table = allowlist.load("eq.csv", lookups_dir=str(tmp_path), cache_dir=None)
+    accepted = reference_entries(written)
+    long_line = "ngrok http 3000 " + "--log=stdout " * 200
+    rows = [{"dest": [dest], "user": [user], "parent_process_name": ["bash"], "process": [process]}
+            for dest in ("ci-01", "CI-02", "web-01", "db-01")
+            for user in ("build", "Build", "jenkins", "bob")
+            for process in ("ngrok tcp 22", "ngrok http 3000", long_line)]
+    worker = enrich.Enricher(options.validate({"modifiers": "false"}), table, None)
+    expected = [reference_match(accepted, _normalise(row)) for row in rows]
+    assert set(expected) == {"ci0", "preview1", "web2", None}
+    for _ in range(2):
+        assert _decided(worker, rows, False) == expected
+    plan = next(iter(worker._plans.values()))
+    fleet = [decision for decision in plan.decision_of.values() if decision.entries[0].reason == "ci0"]
+    assert len(fleet) == 1 and len(fleet[0].entries) == 2  # ci-01 and CI-02 found the same candidates: one decision
+    assert [len(tests) for _, tests in fleet[0].checks] == [2, 1]  # dest, matched by the index, is not tested again
+    web = [decision for decision in plan.decision_of.values() if decision.entries[0].reason == "web2"]
+    assert len(web) == 1 and web[0].settled.reason == "web2"  # decided without looking at the row
+    kept = [values for _, values in plan.decisions]
+    assert kept and all(len(value) <= enrich._SHORT for values in kept for value in values)

@@ -258,7 +258,7 @@ class _CommandLine(object):
 
     def __init__(self, mask, subcommand, target):
         self.mask, self.subcommand, self.target = mask, subcommand, target
-        self.allowlisted_by = None  # the allowlist entries indexed under process that it matches (see outcome)
+        self.allowlisted_by = None  # the _Decision of the entries indexed under process it matches, or () (outcome)
         self.subcommand_cell, self.target_cell = csv_cell(subcommand), csv_cell(target)
 
 
@@ -332,23 +332,27 @@ class _Plan(object):
         self.command_key = _keys_getter([self.process, self.process_path, self.process_name,
                                          self.original_file_name])
 
-        # The allowlist: per indexed field, a memory of column value -> the entries indexed under that field whose
-        # pattern there matches it (an empty tuple for most values), folded into the memories a row looks up anyway.
-        # A field that modifiers also test shares their memory (value -> (modifier bits, entries)); a field no
-        # modifier tests gets one of its own; and ``process``, when no modifier tests it, is remembered on the row's
-        # command line (see outcome), so most rows cost no extra look-up for it.
+        # The allowlist: per indexed field, a memory of column value -> the _Decision of the entries indexed under
+        # that field whose pattern there matches it (an empty tuple for most values), folded into the memories a row
+        # looks up anyway. A field that modifiers also test shares their memory (_FieldMemory: value -> (modifier
+        # bits, decision)); a field no modifier tests gets one of its own; and ``process``, when no modifier tests
+        # it, is remembered on the row's command line (see outcome), so most rows cost no extra look-up for it.
         self.allowlist = allowlist = enricher.allowlist
         self.allowlist_field_memories = []
         self.allowlist_process = None
         if allowlist is not None:
             self.allowlist_columns = {field: self.column(field) for field in PATTERN_FIELDS}
+            # Rows whose values find candidates are decided through _Decision (one per distinct list of candidates)
+            # and a bounded memory of decisions keyed by the values of the fields those candidates still test.
+            self.decision_of = {}  # (field, entries) -> _Decision
+            self.decisions = {}  # (_Decision, values of the fields it tests) -> the entry that wins, or None
             for field in allowlist.indexed_fields:
                 if field == "process" and field not in by_field:
-                    self.allowlist_process = _Candidates(allowlist, field)
+                    self.allowlist_process = _Candidates(allowlist, field, self.decision)
                     self.allowlist_process_key = _getter(self.allowlist_columns[field])
                 else:
-                    self.allowlist_field_memories.append(
-                        (_getter(self.column(field)), by_field.pop(field, []), {}, field))
+                    self.allowlist_field_memories.append((_getter(self.column(field)), _FieldMemory(
+                        allowlist, field, by_field.pop(field, []), self.decision)))
             self.allowlist_unindexed = allowlist.unindexed
             self.reason_cells = {}
         self.field_modifiers = [(_getter(self.column(field)), modifiers, {}) for field, modifiers in by_field.items()]
@@ -460,11 +464,8 @@ class _Plan(object):
             # Most rows find no entry under any of their values (each looked up once per distinct value, then
             # remembered): those cost a look-up per field. The rest are compared with their candidates.
             hits = None
-            for key_of, modifiers, memory, field in self.allowlist_field_memories:
-                key = key_of(row)
-                found = memory.get(key)
-                if found is None:
-                    found = self.field_memory(memory, key, modifiers, field)
+            for key_of, memory in self.allowlist_field_memories:
+                found = memory[key_of(row)]  # a value met for the first time: _FieldMemory.__missing__
                 mask |= found[0]
                 if found[1]:
                     hits = [found[1]] if hits is None else hits + [found[1]]
@@ -557,31 +558,43 @@ class _Plan(object):
                 _remember(memory, (None, masked), masked)  # the message shows it as it is
             row[index] = masked
 
-    def field_memory(self, memory, key, modifiers, field):
-        """What one value of an allowlist field means: (bits of the modifiers it applies, the entries indexed under
-        the field whose pattern there matches it), remembered."""
-        bits = 0
-        if modifiers:
-            lowered = [value.lower() for value in values_of_key(key)]
-            for bit, modifier in modifiers:
-                if modifier.applies(lowered):
-                    bits |= 1 << bit
-        entries = self.allowlist.entries_for(field, [ascii_lower(value) for value in values_of_key(key)])
-        return _remember(memory, key, (bits, entries))
+    def decision(self, field, entries):
+        """The _Decision for candidates ``entries`` (in file order) found under ``field``: one per distinct list, so
+        that values finding the same entries (every host of a fleet under ``ci-runner-*``) share remembered
+        decisions."""
+        key = (field, entries)
+        found = self.decision_of.get(key)
+        if found is None:
+            found = _remember(self.decision_of, key, _Decision(entries, field, self.allowlist_columns))
+        return found
 
     def allowlist_entry(self, row, hits):
-        """The first entry matching the row, or None. ``hits``: the non-empty lists of entries the row's values found
-        in the per-field memories (None for none)."""
-        found = self.allowlist_unindexed
-        if hits is None:
-            if not found:
-                return None
-        else:
-            lists = hits
+        """The first entry matching the row, or None. ``hits``: the _Decisions the row's values found in the
+        per-field memories (None for none)."""
+        unindexed = self.allowlist_unindexed
+        if hits is not None and len(hits) == 1 and not unindexed:
+            decision = hits[0]
+            entry = decision.settled
+            if entry is not _OPEN:
+                return entry
+            values = decision.values_of(row)
+            key = (decision, values)
+            entry = self.decisions.get(key, _OPEN)
+            if entry is _OPEN:
+                entry = decision.decide(values)
+                if _short(values):  # a megabyte of command line is compared again rather than kept
+                    _remember(self.decisions, key, entry)
+            return entry
+        # Candidates under several fields, or entries indexed under none (rare): every candidate compared whole.
+        found = unindexed
+        if hits is not None:
+            lists = [decision.entries for decision in hits]
             if found:
-                lists = lists + [found]
+                lists.append(found)
             found = lists[0] if len(lists) == 1 else sorted([entry for entries in lists for entry in entries],
                                                             key=_line_of)
+        elif not found:
+            return None
         columns, lowered = self.allowlist_columns, {}
 
         def lowered_values_of(field):
@@ -639,23 +652,102 @@ def _line_of(entry):
     return entry.line
 
 
-class _Candidates(dict):
-    """One indexed field's memory: a key of the field (as _Column.key reads it) -> the entries indexed under the
-    field whose pattern there matches one of its values (an empty tuple for most). A key met for the first time is
-    looked up in the index; the memory is bounded like every other."""
+class _FieldMemory(dict):
+    """One indexed field's memory when a row looks its value up anyway: a key of the field (as _Column.key reads it)
+    -> (bits of the modifiers on the field that apply to it, the _Decision of the entries indexed under the field
+    whose pattern there matches one of its values, or () for most). A field that modifiers also test shares this
+    memory with them. A key met for the first time is worked out here; the memory is bounded like every other."""
 
-    __slots__ = ("allowlist", "field")
+    __slots__ = ("allowlist", "field", "modifiers", "decision")
 
-    def __init__(self, allowlist, field):
+    def __init__(self, allowlist, field, modifiers, decision):
         dict.__init__(self)
-        self.allowlist, self.field = allowlist, field
+        self.allowlist, self.field, self.modifiers, self.decision = allowlist, field, modifiers, decision
+
+    def __missing__(self, key):
+        bits = 0
+        if self.modifiers:
+            lowered = [value.lower() for value in values_of_key(key)]
+            for bit, modifier in self.modifiers:
+                if modifier.applies(lowered):
+                    bits |= 1 << bit
+        entries = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        if len(self) >= _MEMORY_LIMIT:
+            self.clear()
+        found = self[key] = (bits, self.decision(self.field, entries) if entries else ())
+        return found
+
+
+class _Candidates(dict):
+    """One indexed field's memory: a key of the field (as _Column.key reads it) -> the _Decision of the entries indexed
+    under the field whose pattern there matches one of its values (an empty tuple for most). A key met for the first
+    time is looked up in the index; the memory is bounded like every other."""
+
+    __slots__ = ("allowlist", "field", "decision")
+
+    def __init__(self, allowlist, field, decision):
+        dict.__init__(self)
+        self.allowlist, self.field, self.decision = allowlist, field, decision
 
     def __missing__(self, key):
         if len(self) >= _MEMORY_LIMIT:
             self.clear()
-        found = self[key] = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        entries = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
+        found = self[key] = self.decision(self.field, entries) if entries else ()
         return found
 
+
+_OPEN = object()  # a decision that depends on the row
+_SHORT = 1024  # longest value (characters) a remembered decision keeps in its key
+
+
+def _short(values):
+    return all(type(value) is str and len(value) <= _SHORT for value in values)
+
+
+class _Decision(object):
+    """How rows are decided whose values found one list of candidate entries, all indexed under ``field``.
+
+    Each candidate's ``field`` pattern is known to match the row already (the index compared it), so only its other
+    patterns are left; candidates after the first one with no other pattern can never win (file order), and when
+    that first one leads the list the decision is ``settled`` without looking at the row. Otherwise the decision
+    depends only on the row's values of the fields the remaining patterns test (``values_of``), which is what the
+    plan's memory of decisions is keyed by: rows repeating those values are decided once.
+    """
+
+    __slots__ = ("entries", "settled", "values_of", "checks", "last")
+
+    def __init__(self, entries, field, columns):
+        self.entries = entries
+        checks = []
+        self.last = None  # the entry that wins when every entry before it failed (it tests nothing else)
+        for entry in entries:
+            tests = [(name, pattern) for name, pattern in entry.patterns if name != field]
+            if not tests:
+                self.last = entry
+                break
+            checks.append((entry, tests))
+        self.settled = _OPEN if checks else self.last
+        fields = [name for name in PATTERN_FIELDS if any(name == tested for _, tests in checks for tested, _ in tests)]
+        position = {name: number for number, name in enumerate(fields)}
+        # A tuple of the fields' keys (a single plain column reads as (value, value): see _keys_getter).
+        self.values_of = _keys_getter([columns[name] for name in fields]) if fields else None
+        self.checks = tuple((entry, tuple((position[name], pattern) for name, pattern in tests))
+                            for entry, tests in checks)
+
+    def decide(self, values):
+        """The first candidate whose remaining patterns all match ``values`` (as values_of read them), or None."""
+        lowered = {}
+        for entry, tests in self.checks:
+            for position, pattern in tests:
+                found = lowered.get(position)
+                if found is None:
+                    found = lowered[position] = [ascii_lower(value) for value in values_of_key(values[position])]
+                if not any(map(pattern.matches, found)):
+                    break
+            else:
+                return entry
+        return self.last
 
 
 def _uncell(cell):
