@@ -69,7 +69,7 @@ robustness: ## the robustness campaign and its whole results table, docs/robustn
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py
 
-robustness-long: ## the long robustness campaign, 60 s of fuzzing per target (13-16 minutes on 2 cores)
+robustness-long: ## the long robustness campaign, 60 s of fuzzing per target (13-17 minutes on 2 cores)
 	@$(SETUP_ENV) fuzz
 	$(PY) scripts/build.py
 	$(PY) scripts/robustness.py --long
