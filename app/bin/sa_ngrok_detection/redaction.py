@@ -457,8 +457,8 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
     if quoted:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
-        for start, end, is_operator, word in quoted:
-            if not is_operator and _HAS_SPACE.search(word):
+        for start, end, _, word in quoted:  # never an operator: none starts with a quote
+            if _HAS_SPACE.search(word):
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
                 found = _inner.get((inner, _depth))
