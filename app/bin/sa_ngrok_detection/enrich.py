@@ -348,7 +348,7 @@ class _Plan(object):
             self.decisions = {}  # (_Decision, values of the fields it tests) -> the entry that wins, or None
             for field in allowlist.indexed_fields:
                 if field == "process" and field not in by_field:
-                    self.allowlist_process = _Candidates(allowlist, field, self.decision)
+                    self.allowlist_process = _FieldMemory(allowlist, field, [], self.decision)
                     self.allowlist_process_key = _getter(self.allowlist_columns[field])
                 else:
                     self.allowlist_field_memories.append((_getter(self.column(field)), _FieldMemory(
@@ -452,12 +452,7 @@ class _Plan(object):
             key = key_of(row)
             bits = memory.get(key)
             if bits is None:
-                lowered = [value.lower() for value in values_of_key(key)]
-                bits = 0
-                for bit, modifier in modifiers:
-                    if modifier.applies(lowered):
-                        bits |= 1 << bit
-                _remember(memory, key, bits)
+                bits = _remember(memory, key, _modifier_bits(modifiers, values_of_key(key)))
             mask |= bits
         entry = None
         if self.allowlist is not None:
@@ -474,7 +469,7 @@ class _Plan(object):
                 # remembered with the command line.
                 found = command_line.allowlisted_by
                 if found is None:
-                    found = command_line.allowlisted_by = self.allowlist_process[self.allowlist_process_key(row)]
+                    found = command_line.allowlisted_by = self.allowlist_process[self.allowlist_process_key(row)][1]
                 if found:
                     hits = [found] if hits is None else hits + [found]
             if hits is not None or self.allowlist_unindexed:
@@ -652,6 +647,16 @@ def _line_of(entry):
     return entry.line
 
 
+def _modifier_bits(modifiers, values):
+    """The bits of the (bit, modifier) pairs that apply to ``values`` (compared lower-cased)."""
+    lowered = [value.lower() for value in values]
+    bits = 0
+    for bit, modifier in modifiers:
+        if modifier.applies(lowered):
+            bits |= 1 << bit
+    return bits
+
+
 class _FieldMemory(dict):
     """One indexed field's memory when a row looks its value up anyway: a key of the field (as _Column.key reads it)
     -> (bits of the modifiers on the field that apply to it, the _Decision of the entries indexed under the field
@@ -665,35 +670,11 @@ class _FieldMemory(dict):
         self.allowlist, self.field, self.modifiers, self.decision = allowlist, field, modifiers, decision
 
     def __missing__(self, key):
-        bits = 0
-        if self.modifiers:
-            lowered = [value.lower() for value in values_of_key(key)]
-            for bit, modifier in self.modifiers:
-                if modifier.applies(lowered):
-                    bits |= 1 << bit
+        bits = _modifier_bits(self.modifiers, values_of_key(key)) if self.modifiers else 0
         entries = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
         if len(self) >= _MEMORY_LIMIT:
             self.clear()
         found = self[key] = (bits, self.decision(self.field, entries) if entries else ())
-        return found
-
-
-class _Candidates(dict):
-    """One indexed field's memory: a key of the field (as _Column.key reads it) -> the _Decision of the entries indexed
-    under the field whose pattern there matches one of its values (an empty tuple for most). A key met for the first
-    time is looked up in the index; the memory is bounded like every other."""
-
-    __slots__ = ("allowlist", "field", "decision")
-
-    def __init__(self, allowlist, field, decision):
-        dict.__init__(self)
-        self.allowlist, self.field, self.decision = allowlist, field, decision
-
-    def __missing__(self, key):
-        if len(self) >= _MEMORY_LIMIT:
-            self.clear()
-        entries = self.allowlist.entries_for(self.field, [ascii_lower(value) for value in values_of_key(key)])
-        found = self[key] = self.decision(self.field, entries) if entries else ()
         return found
 
 
