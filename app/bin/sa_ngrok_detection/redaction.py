@@ -397,10 +397,8 @@ def _covered_command_strings(text, quoted, argv_tokens, positions):
     covered = set()
     last = len(text) - 1
     # Only long command strings (a short one's own walk costs less than this look): chosen by C-level iteration.
-    for start, end, is_operator, word in compress(quoted, map(le, repeat(_COVERED_FROM), map(len, map(
-            itemgetter(3), quoted)))):
-        if is_operator:
-            continue
+    for start, end, _, word in compress(quoted, map(le, repeat(_COVERED_FROM), map(len, map(
+            itemgetter(3), quoted)))):  # never an operator: none starts with a quote
         if start and not (text[start - 1].isspace() or text[start - 1] == "\x00"):
             continue
         if end <= last and not (text[end].isspace() or text[end] == "\x00"):
