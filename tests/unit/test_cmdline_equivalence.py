@@ -262,3 +262,33 @@ def test_a_long_command_string_is_walked_once_as_part_of_the_line():
     assert walked == [(len(line), 3), (len(line), argv_tokens), (len(line), 2)]
     assert masked == reference_redaction.redact(line)
     assert "--authtoken ******** ngrok" in masked
+
+
+# -- hredact, sixth round: the redactor's fast paths for nested and quoted command strings --------------------------
+
+# Words the walk treats apart, each of them inert when nothing is being read or not.
+REPEATED_WORDS = ["x", "k", "-c", "--log", "--authtoken", "--authtoken=s", "--log=x", "--basic-auth", "-", "--",
+                  "authtoken", "abcdefghij", "NGROK_AUTHTOKEN", "ngrok_api_key=s", "=", ">", "2>&1", ";", "'", '"',
+                  "x'", '"a', '"bash -c \'ngrok authtoken x\' "', "'a b'"]
+
+
+@st.composite
+def repeated_units(draw):
+    """A few fragments repeated (the worst-case shapes repeat one unit): a word met again while nothing is being
+    read, and while a value, secret, keyword, file or spaced secret is; command strings met again."""
+    unit = draw(st.lists(st.sampled_from(REPEATED_WORDS if draw(st.booleans()) else FRAGMENTS + INNER_WORDS),
+                         min_size=1, max_size=6))
+    joiner = draw(st.sampled_from([" ", "\x00", "  "]))
+    return joiner.join(unit * draw(st.integers(2, 12)))
+
+
+REDACTOR_LINES = st.one_of(hostile_lines(), sparse_lines(), spaced_secret_lines(), command_string_lines(),
+                           repeated_units())
+
+
+@settings(max_examples=600, deadline=None)
+@given(REDACTOR_LINES)
+def test_inert_words_decide_as_the_word_by_word_walks(line):
+    # Only long walks (redaction._INERT_FROM tokens) remember their inert words; here every walk does.
+    with mock.patch.object(redaction, "_INERT_FROM", 0):
+        _same_decisions(line)

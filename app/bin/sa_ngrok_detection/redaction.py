@@ -131,18 +131,26 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
     flag_words = {}  # flag word -> (lower-case name, "=" or "")
+    # Words that change nothing when met while nothing is being read (a property of the word alone: see where they
+    # are added), so that a repeated one is then stepped over in one check. Only in a long walk: a short one
+    # repeats few words, and pays nothing for this.
+    inert = set() if len(tokens) >= _INERT_FROM else None
+    watching = candidates is not None or inert is not None
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
-        if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
-            # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
-            if looked < unlooked and candidates[looked] < at:
-                looked = bisect_left(candidates, at, looked)
-            if looked == unlooked:
-                break
-            if candidates[looked] > at:
-                if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
-                    next(islice(walking, candidates[looked] - at - 2, None), None)
+        if watching and expect is None and not (spaced or positional or env_name or skip_file):
+            if inert is not None and not is_operator and word in inert:
                 continue
+            if candidates is not None:
+                # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
+                if looked < unlooked and candidates[looked] < at:
+                    looked = bisect_left(candidates, at, looked)
+                if looked == unlooked:
+                    break
+                if candidates[looked] > at:
+                    if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
+                        next(islice(walking, candidates[looked] - at - 2, None), None)
+                    continue
         if is_operator:
             spaced = False
             if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
@@ -208,6 +216,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if read is None:
                 name, equals, _ = word.lstrip("-").partition("=")
                 read = flag_words[word] = (name.lower(), equals)
+                if inert is not None and read[0] not in _SECRET_FLAGS and (equals or read[0] not in VALUE_FLAGS):
+                    inert.add(word)  # a flag that is neither a secret's nor takes a value: read, then nothing
             name, equals = read
             if name in _SECRET_FLAGS:
                 if not equals:
@@ -224,6 +234,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if positional:
                 positional = False
                 spans.append((start, end))
+            if inert is not None:
+                inert.add(word)  # not an operator, nor a flag: when nothing is being read, it changes nothing
             continue
         lowered = word.lower()
         if lowered.startswith(_ENV_NAMES):
@@ -243,9 +255,15 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
         if positional:
             positional = False
             spans.append((start, end))
+        if inert is not None:
+            inert.add(word)  # nor a keyword or variable name: the same
     if ended is not None:  # a walk that stops early (no candidate left) reads nothing then
         ended.append(expect is None and not (spaced or positional or env_name or skip_file))
     return spans
+
+
+# Walks over at least this many tokens remember their inert words (see _walk).
+_INERT_FROM = 64
 
 
 # Where a token that may change the walk's state when nothing is being read can be (see _walk): a redirection
