@@ -451,7 +451,9 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
     if _inner is None:
-        _inner = {}  # command string -> its spans: a line that repeats one string reads it once
+        # For each depth of the text holding them, command string -> its spans: a line that repeats one string
+        # reads it once.
+        _inner = ({}, {})
     covered = ()  # starts of the command strings whose walk the argv reading's walk stands for
     quoted = ()  # the quoted words of the shell reading: command strings if they hold spaces
     if not _walked or _nothing_to_walk(text):
@@ -473,13 +475,14 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
     if quoted:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
+        memory = _inner[_depth]
         for start, end, _, word in quoted:  # never an operator: none starts with a quote
-            if _HAS_SPACE.search(word):
+            if " " in word or _HAS_SPACE.search(word):  # most hold a space: no pattern call then
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
-                found = _inner.get((inner, _depth))
+                found = memory.get(inner)
                 if found is None or (type(found) is _ScansOnly and start not in covered):
-                    if found is not None or len(_inner) < COMMAND_STRINGS_READ:
+                    if found is not None or len(_inner[0]) + len(_inner[1]) < COMMAND_STRINGS_READ:
                         # Where the argv reading's walk was reading nothing as it came to this command string, it
                         # walked the string's words in the same states as the string's own walk, with spans at
                         # least as wide (the quotes are in its words): what that walk finds is found already.
@@ -490,8 +493,12 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
                         # Past the limit a command string is not read word by word: masked whole when any rule
                         # could apply to it (over-masking, never a leak), kept as it is otherwise.
                         found = [(0, len(inner))] if _may_hold_secret(inner) else []
-                    _inner[inner, _depth] = found
-                spans += [(start + 1 + a, start + 1 + b) for a, b in found]
+                    memory[inner] = found
+                if len(found) == 1:  # the usual case, without a list comprehension's call
+                    a, b = found[0]
+                    spans.append((start + 1 + a, start + 1 + b))
+                elif found:
+                    spans += [(start + 1 + a, start + 1 + b) for a, b in found]
     # Each scan only where it can match (a scan of a long text costs tens of milliseconds even when it finds
     # nothing): NGROK_ in any letter case (str.lower maps every character that matches n, g, r, o or k without
     # regard to case to that letter, the Kelvin sign included), a colon after a header name.
