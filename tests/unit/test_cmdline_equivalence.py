@@ -292,3 +292,19 @@ def test_inert_words_decide_as_the_word_by_word_walks(line):
     # Only long walks (redaction._INERT_FROM tokens) remember their inert words; here every walk does.
     with mock.patch.object(redaction, "_INERT_FROM", 0):
         _same_decisions(line)
+
+
+# Each word a long walk remembers, met again while nothing is being read and while something is.
+REPEATED_LINES = [
+    "--log authtoken k " * 3, "--log --authtoken k " * 3, "-log authtoken k x " * 3, "--log=x authtoken k " * 3,
+    "--authtoken k x " * 3, "--authtoken --log k " * 3, "--basic-auth a b --log c " * 3, "--authtoken= k " * 3,
+    "authtoken x authtoken " * 3, "add-api-key x --log " * 3, "NGROK_AUTHTOKEN = k ngrok_api_key x " * 3,
+    "> authtoken k > x --log " * 3, "-c x --c -- - " * 3, 'sh -c "bash -c \'ngrok authtoken x\' " ' * 3,
+]
+
+
+def test_repeated_words_decide_as_the_word_by_word_walks():
+    with mock.patch.object(redaction, "_INERT_FROM", 0):
+        for line in REPEATED_LINES:
+            _same_decisions(line)
+            _same_decisions(line.replace(" ", "\x00"))

@@ -135,12 +135,20 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     # are added), so that a repeated one is then stepped over in one check. Only in a long walk: a short one
     # repeats few words, and pays nothing for this.
     inert = set() if len(tokens) >= _INERT_FROM else None
+    # Words that, met while nothing is being read, start reading something and append no span (secret and value
+    # flags without "=", keywords) -> the (expect, spaced, positional, env_name) they leave: also of the word alone.
+    starts_reading = {}
     watching = candidates is not None or inert is not None
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
         if watching and expect is None and not (spaced or positional or env_name or skip_file):
-            if inert is not None and not is_operator and word in inert:
-                continue
+            if inert is not None and not is_operator:
+                if word in inert:
+                    continue
+                state = starts_reading.get(word)
+                if state is not None:
+                    expect, spaced, positional, env_name = state
+                    continue
             if candidates is not None:
                 # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
                 if looked < unlooked and candidates[looked] < at:
@@ -216,7 +224,14 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if read is None:
                 name, equals, _ = word.lstrip("-").partition("=")
                 read = flag_words[word] = (name.lower(), equals)
-                if inert is not None and read[0] not in _SECRET_FLAGS and (equals or read[0] not in VALUE_FLAGS):
+                if inert is None:
+                    pass
+                elif read[0] in _SECRET_FLAGS:
+                    if not equals:
+                        starts_reading[word] = ("secret", read[0] in _SPACED_SECRET_FLAGS, False, False)
+                elif read[0] in VALUE_FLAGS and not equals:
+                    starts_reading[word] = ("value", False, False, False)
+                else:
                     inert.add(word)  # a flag that is neither a secret's nor takes a value: read, then nothing
             name, equals = read
             if name in _SECRET_FLAGS:
@@ -251,6 +266,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             continue
         if lowered in _POSITIONAL_KEYWORDS:
             positional = True
+            if inert is not None:
+                starts_reading[word] = (None, False, True, False)
             continue
         if positional:
             positional = False
