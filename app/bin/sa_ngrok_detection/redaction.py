@@ -194,8 +194,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if not word.startswith("--") or len(word) == 2 or word.startswith("-----"):
                 spans.append((start, end))  # "-x" may well be a password; "-----BEGIN" starts a PEM key
                 # a\ b read without quotes: the escaped space joins the next word to the secret
-                raw = text[start:end]
-                spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
+                spaced = (spaced and _continues(text[start:end], quoted_reading)) or \
+                    (not quoted_reading and text[end - 1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
         is_flag = word[:1] == "-" and len(word) > 1 and word != "--"  # as _flag_name, inline: the hot path
