@@ -262,3 +262,38 @@ def test_a_long_command_string_is_walked_once_as_part_of_the_line():
     assert walked == [(len(line), 3), (len(line), argv_tokens), (len(line), 2)]
     assert masked == reference_redaction.redact(line)
     assert "--authtoken ******** ngrok" in masked
+
+
+# -- the parser's share (hparse): reading a long argument list at once (ngrok_cmdline._read_at_once) --------------
+
+ARGUMENT_WORDS = ["tcp", "http", "tunnel", "start", "config", "authtoken", "version", "x", "22", "h:80", "", "-",
+                  "--", "-h", "--help=false", "-v", "--config", "--config=a,b", "--log", "-log", "--metadata",
+                  "--authtoken", "--authtoken=s", "--api-key", "--all", "-x", "--label", "--url=u", "NGROK"]
+
+
+@st.composite
+def long_argument_lines(draw):
+    """ngrok and a long argument list: flags that take a value (followed by a word, by a flag word, or last),
+    switches, inline values, --, a lone dash, help and config flags, empty arguments, verbs anywhere; or, to reach
+    the at-once reading's every branch, only the kinds of flag it reads (then it applies)."""
+    alphabet = draw(st.sampled_from([ARGUMENT_WORDS,
+                                     [word for word in ARGUMENT_WORDS
+                                      if word not in ("--", "-h", "--help=false", "-v", "--config", "--config=a,b")]]))
+    words = draw(st.lists(st.sampled_from(alphabet), min_size=1, max_size=90))
+    if draw(st.booleans()):  # every flag that takes a value followed by a plain word (no chains)
+        words = [word + (" x" if word.lstrip("-") in ngrok_cmdline.VALUE_FLAGS else "") for word in words]
+    return draw(st.sampled_from(["ngrok ", "sudo ngrok ", "x ", "ngrok --log "])) + " ".join(words)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(long_argument_lines(), tunnel_lines(), hostile_lines()))
+def test_arguments_read_at_once_decide_as_the_word_by_word_walks(line):
+    # Every argument list, however short, read at once where that applies (the loop reads the rest).
+    with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0):
+        _same_decisions(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(long_argument_lines())
+def test_long_argument_lists_decide_as_the_word_by_word_walks(line):
+    _same_decisions(line)

@@ -19,8 +19,8 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 import re
 from bisect import bisect_left
 from collections import deque, namedtuple
-from itertools import accumulate, compress, count, repeat
-from operator import add, and_, contains, itemgetter, not_, or_, sub
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, and_, contains, itemgetter, ne, not_, or_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -462,6 +462,57 @@ def target_port(target, subcommand):
 
 def _invocation(binary, args):
     """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
+    read = _read_at_once(args) if len(args) >= _MANY_ARGS else None
+    words, flags, config_paths, has_secret, info_verb, first_clean, runs = read or _read_one_by_one(args)
+
+    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
+    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
+    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
+    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
+    verb_at, candidates = 0, [0]
+    if words and not (first_clean and words[0].lower() in VERBS):
+        verbs = list(compress(count(), map(_any_case_verbs().__contains__, words)))
+        candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
+        verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
+    subcommand = words[verb_at].lower() if words else ""
+    next_word = words[verb_at + 1].lower() if verb_at + 1 < len(words) else None
+
+    if subcommand == "authtoken" or (subcommand == "config" and next_word in ("add-authtoken", "add-api-key")):
+        has_secret = True
+    if info_verb and subcommand not in OPENING_VERBS:
+        # ngrok prints help or its version and exits, whatever else the line asks for.
+        subcommand = info_verb
+    action = subcommand
+    if subcommand in ACTION_VERBS and next_word is not None:
+        action = subcommand + " " + next_word
+    targets = _targets(words, *runs(), candidates) if subcommand in TUNNEL_VERBS else {}
+    target = targets.pop(verb_at, "")
+
+    shown = words[verb_at:]
+    shown += flags
+    arguments = " ".join(shown)
+    paths = tuple(([binary] if "/" in binary else []) + config_paths)
+    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+    others = {}
+    for at, other in targets.items():
+        if other != target and other not in others:
+            verb = words[at].lower() if at >= 0 else subcommand
+            others[other] = found._replace(subcommand=verb, action=verb, target=other,
+                                           target_port=target_port(other, verb))
+    return [found] + list(others.values())
+
+
+def _read_flag(word):
+    """(lower-case name, "=" or "", inline value, name as shown: -x or --name) of a flag word."""
+    name, has_inline_value, value = word.lstrip("-").partition("=")
+    name = name.lower()
+    return name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name
+
+
+def _read_one_by_one(args):
+    """The positional words and flags of a command's arguments, a flag at a time: (words, flags as --name[=value] or
+    --name value, --config files, whether a secret flag is given, "help"/"version" when a flag asks for it, whether
+    the first word is clean, a function giving (clean_of, index_of, run_ends): see _targets)."""
     # The positional words, in three parallel lists: the word, whether it is clean (not after a flag's separate
     # value, nor after such a word), its position in args plus one. They come in runs between flags, each run
     # added at once (a command line of a million words costs no Python step per word).
@@ -472,10 +523,10 @@ def _invocation(binary, args):
     has_secret = False
     info_verb = ""
     after_value = False
-    count = len(args)
+    total = len(args)
     index = 0  # the next word not yet read
-    flag_words = {}  # flag word -> (lower-case name, "=" or "", inline value, name as shown)
-    for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
+    flag_words = {}  # flag word -> _read_flag(word)
+    for at in [at for at in compress(range(total), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
         if at < index:
             continue  # a flag's value
         if at > index:  # a run of positional words
@@ -490,14 +541,12 @@ def _invocation(binary, args):
             break
         read = flag_words.get(word)  # a flag word is read once however often it is repeated
         if read is None:
-            name, has_inline_value, value = word.lstrip("-").partition("=")
-            name = name.lower()
-            read = flag_words[word] = (name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name)
+            read = flag_words[word] = _read_flag(word)
         name, has_inline_value, value, shown = read
         after_value = False
         if has_inline_value:
             flags.append(shown + "=" + value)
-        elif name in VALUE_FLAGS and index < count:
+        elif name in VALUE_FLAGS and index < total:
             value = args[index]
             index += 1
             flags.append(shown + " " + value)
@@ -510,48 +559,73 @@ def _invocation(binary, args):
             has_secret = True
         elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
             info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
-    if index < count:  # the last run (every word after --, if it came)
+    if index < total:  # the last run (every word after --, if it came)
         words += args[index:]
-        clean_of += [not after_value] * (count - index)
-        index_of += range(index + 1, count + 1)
+        clean_of += [not after_value] * (total - index)
+        index_of += range(index + 1, total + 1)
         run_ends.append(len(words) - 1)
+    runs = (clean_of, index_of, run_ends)
+    return words, flags, config_paths, has_secret, info_verb, bool(clean_of) and clean_of[0], lambda: runs
 
-    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
-    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
-    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
-    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
-    verb_at, candidates = 0, [0]
-    if words and not (clean_of[0] and words[0].lower() in VERBS):
-        any_case_verbs = _any_case_verbs()
-        verbs = [at for at, word in enumerate(words) if word in any_case_verbs]
-        candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
-        verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
-    subcommand = words[verb_at].lower() if words else ""
-    words_after = words[verb_at + 1:]
 
-    if subcommand == "authtoken" or (
-        subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
-    ):
-        has_secret = True
-    if info_verb and subcommand not in OPENING_VERBS:
-        # ngrok prints help or its version and exits, whatever else the line asks for.
-        subcommand = info_verb
-    action = subcommand
-    if subcommand in ACTION_VERBS and words_after:
-        action = subcommand + " " + words_after[0].lower()
-    targets = _targets(words, clean_of, index_of, run_ends, candidates) if subcommand in TUNNEL_VERBS else {}
-    target = targets.pop(verb_at, "")
+_MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's)
 
-    arguments = " ".join(words[verb_at:verb_at + 1] + words_after + flags)
-    paths = tuple(([binary] if "/" in binary else []) + config_paths)
-    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
-    others = {}
-    for at, other in targets.items():
-        if other != target and other not in others:
-            verb = words[at].lower() if at >= 0 else subcommand
-            others[other] = found._replace(subcommand=verb, action=verb, target=other,
-                                           target_port=target_port(other, verb))
-    return [found] + list(others.values())
+
+def _read_at_once(args):
+    """_read_one_by_one by C-level iteration (no Python step per word or flag), for the arguments where every flag
+    is read alike wherever it stands; None where the order matters (the loop then reads them): a flag word is --
+    (options end), names a --config file, or asks for help or the version (the first one counts), or a flag that
+    takes a value is followed by a flag word (which is then its value, not a flag: chains depend on parity).
+
+    Exact: without those, the loop reads every flag word as a flag, and each flag that takes a value takes the word
+    right after it (never a flag word), or nothing when it is the last word; the positional words are the rest, in
+    runs between them; a run is clean unless it starts right after a value."""
+    total = len(args)
+    is_flag = list(map(str.startswith, args, repeat("-")))
+    if "-" in args:  # a lone dash is a word, not a flag
+        is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
+    flag_at = list(compress(count(), is_flag))
+    flag_words = list(map(args.__getitem__, flag_at))
+    reads = {word: _read_flag(word) for word in set(flag_words)}
+    if "--" in reads or any(name == "config" or name in _INFO_FLAGS for name, _, _, _ in reads.values()):
+        return None
+    has_secret = any(name in _SECRET_FLAGS for name, _, _, _ in reads.values())
+    takes_value = {word for word, (name, has_inline_value, _, _) in reads.items()
+                   if not has_inline_value and name in VALUE_FLAGS}
+    # Each flag as shown: --name=value, --name, or "--name " for a flag that takes the next word (added below).
+    flags = list(map({word: shown + (" " if word in takes_value else has_inline_value + value)
+                      for word, (_, has_inline_value, value, shown) in reads.items()}.__getitem__, flag_words))
+    positional = list(map(not_, is_flag))
+    if takes_value:
+        taking = list(compress(count(), map(takes_value.__contains__, flag_words)))  # in flags
+        value_at = list(map(add, map(flag_at.__getitem__, taking), repeat(1)))  # in args
+        if value_at and value_at[-1] == total:  # the last word takes a value but none follows: read as a switch
+            flags[taking[-1]] = flags[taking[-1]][:-1]
+            del taking[-1], value_at[-1]
+        if any(map(is_flag.__getitem__, value_at)):
+            return None
+        _EXHAUST.extend(map(flags.__setitem__, taking, map(add, map(flags.__getitem__, taking),
+                                                            map(args.__getitem__, value_at))))
+        _EXHAUST.extend(map(positional.__setitem__, value_at, repeat(False)))
+    words = list(compress(args, positional))
+    if not words:
+        return words, flags, [], has_secret, "", False, lambda: ([], [], [])
+    first_at = positional.index(True)
+    first_clean = first_at == 0 or is_flag[first_at - 1]  # else a value comes right before it
+
+    def runs():
+        index_of = list(compress(count(1), positional))
+        # A run ends where the next positional word is not the next argument; it is clean unless the argument before
+        # its first word is a value (not a flag: a run starts after a flag or its value).
+        ends = list(compress(count(), map(ne, map(sub, index_of[1:], index_of), repeat(1))))
+        ends.append(len(words) - 1)
+        starts = [0]
+        starts += map(add, ends[:-1], repeat(1))
+        clean = list(map(is_flag.__getitem__, map(sub, map(index_of.__getitem__, starts), repeat(2))))
+        clean[0] = first_clean
+        clean_of = list(chain.from_iterable(map(repeat, clean, map(sub, map(add, ends, repeat(1)), starts))))
+        return clean_of, index_of, ends
+    return words, flags, [], has_secret, "", first_clean, runs
 
 
 def _targets(words, clean_of, index_of, run_ends, candidates):
