@@ -8,6 +8,7 @@ operator, separator, secret keyword, verb and flag shape the parser treats apart
 same parse_all facts and the same masked text.
 """
 
+import re
 from unittest import mock
 
 from hypothesis import given, settings
@@ -297,3 +298,11 @@ def test_arguments_read_at_once_decide_as_the_word_by_word_walks(line):
 @given(long_argument_lines())
 def test_long_argument_lists_decide_as_the_word_by_word_walks(line):
     _same_decisions(line)
+
+
+def test_a_printable_text_holds_no_separator_but_the_space():
+    # ngrok_cmdline._argv_invocations cuts a printable text at spaces only: no other character \s matches, nor NUL,
+    # is printable (the claim its str.isprintable shortcut rests on), whatever the Unicode tables of this Python.
+    other_separator = re.compile(r"[^\S ]|\x00")
+    assert not [character for character in map(chr, range(0x110000))
+                if character.isprintable() and other_separator.match(character)]

@@ -156,7 +156,6 @@ SHELL_WORD = _when_needed(
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
 _OTHER_SEPARATOR = re.compile(r"[^\S ]|\x00")  # a separator that is not a space
 _OPERATOR_START = frozenset("<>;&|0123456789")
-_OPERATOR_CHARACTER = re.compile(r"[<>;&|]")
 _PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
@@ -171,6 +170,17 @@ _ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
 _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 # Characters that make the two readings differ: without any of them, the argv reading adds nothing.
 SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
+
+
+def _holds_shell_character(text):
+    """SHELL_CHARACTERS.search(text) is not None, by C-level searches for each character: cheaper than a pattern
+    scan of a long text (a 1 MB scan is about 50 times slower), and than a pattern call on a short one."""
+    return '"' in text or "'" in text or "\\" in text or _holds_operator_character(text)
+
+
+def _holds_operator_character(text):
+    """Whether ``text`` holds a shell operator character (< > ; & |): see _holds_shell_character."""
+    return ";" in text or "&" in text or "|" in text or "<" in text or ">" in text
 # ... and for parsing, NUL and runs of separators too (the argv reading keeps an empty argument: two spaces).
 _READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
 
@@ -233,7 +243,7 @@ def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
     if _cache[1] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[1]
-    if SHELL_CHARACTERS.search(text) is None:
+    if not _holds_shell_character(text):
         tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
         if _remember(text, 1, tokens) and _cache[2] is None:
             _cache[2] = tokens  # and the argv reading is the same
@@ -323,7 +333,7 @@ def _is_operator(piece):
 def shell_words(text):
     """The shell reading's words and operators, without positions: [(is_operator, text)]."""
     quoted = _NEEDS_UNQUOTE.search(text) is not None
-    if _OPERATOR_CHARACTER.search(text) is None:  # no piece can be an operator
+    if not _holds_operator_character(text):  # no piece can be an operator
         if quoted:
             return [(False, unquote(piece)) for piece in SHELL_WORD().findall(text) if piece]
         return [(False, piece) for piece in SHELL_WORD().findall(text) if piece]
@@ -365,23 +375,28 @@ def _named_ngrok(word):
         _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) and " " not in word.strip()
 
 
-def _locate_binary(words):
+def _locate_binary(words, named):
     """[(index of the ngrok binary, inner command line or None)]: one or two readings of where the binary is.
 
     Launchers and their options are stepped over; a shell run with ``-c`` hands back its command string, to be
     parsed in its place. When another word is named ngrok* (an unknown launcher: ``proxychains ngrok tcp 22``), it
     is read as the binary too: whichever reading opens a tunnel counts (a renamed binary whose flag value holds
-    ``ngrok version`` stays a tunnel).
+    ``ngrok version`` stays a tunnel). ``named``: _named_at(words), read by the caller.
     """
     found = [_launched(words)]
-    named = _first_named_ngrok(words) \
-        if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
     if named is not None and found[0] != (named, None):
         if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
                 _basename(words[found[0][0]]).lower() in _LAUNCHERS:
             found = []
         found.append((named, None))
     return found
+
+
+def _named_at(words):
+    """_first_named_ngrok(words), after a C-level look for ngrok in the words (most lines have none)."""
+    if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)):
+        return _first_named_ngrok(words)
+    return None
 
 
 _FEW_WORDS = 32
@@ -411,11 +426,11 @@ def _launched(words):
             index += 1
             continue
         if name in _SHELLS:
-            rest = words[index + 1:]
-            for position, option in enumerate(rest):
+            for position in range(index + 1, len(words)):
+                option = words[position]
                 if option.startswith("-") and "c" in option[1:] and not option.startswith("--"):
-                    return index, (rest[position + 1] if position + 1 < len(rest) else "")
-            return (index + 1, None) if rest else (index, None)  # "sh script.sh": the script runs
+                    return index, (words[position + 1] if position + 1 < len(words) else "")
+            return (index + 1, None) if index + 1 < len(words) else (index, None)  # "sh script.sh": the script runs
         if name not in _LAUNCHERS:
             return index, None
         value_options = _LAUNCHERS[name]
@@ -689,9 +704,9 @@ def _commands(tokens, first_only=False):
     return [words for words in commands if words]
 
 
-def _command_invocations(words, depth):
+def _command_invocations(words, depth, named):
     found = []
-    for start, inner in _locate_binary(words):
+    for start, inner in _locate_binary(words, named):
         if inner is not None:
             if depth < 3:
                 found.extend(_shell_invocations(inner, depth + 1))
@@ -706,26 +721,27 @@ def _command_invocations(words, depth):
 
 def _shell_invocations(command_line, depth=0, redact_next=False):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
-    if SHELL_CHARACTERS.search(command_line) is None:
+    if not _holds_shell_character(command_line):
         # No quote, escape or operator: one command, its words cut at whitespace and NUL (str.split cuts at the
         # characters \s matches, str.isspace).
         words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
         commands = [words] if words else []
     else:
         commands = _shell_commands(command_line, redact_next)
-    named = [words for words in commands
-             if _NGROK_ANY_CASE(" ".join(words)) and _first_named_ngrok(words) is not None] \
-        if _NGROK_ANY_CASE(command_line) else []
-    chosen = named or commands[:1]
+    if _NGROK_ANY_CASE(command_line):
+        located = [(words, _named_at(words)) for words in commands]
+        chosen = [command for command in located if command[1] is not None] or located[:1]
+    else:  # no command is named ngrok*, but an escape may still spell it in the first one (ng\rok)
+        chosen = [(words, _named_at(words)) for words in commands[:1]]
     found = []
-    for words in chosen:
-        found.extend(_command_invocations(words, depth))
+    for words, named in chosen:
+        found.extend(_command_invocations(words, depth, named))
     return found
 
 
 def _shell_commands(command_line, redact_next):
     """The commands of a line holding a quote, escape or operator (see _shell_invocations)."""
-    has_operator = _OPERATOR_CHARACTER.search(command_line) is not None
+    has_operator = _holds_operator_character(command_line)
     if has_operator and _NGROK_ANY_CASE(command_line) is None:
         # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
         # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
@@ -746,16 +762,19 @@ def _shell_commands(command_line, redact_next):
 
 
 def _argv_invocations(command_line):
-    if _OPERATOR_CHARACTER.search(command_line) is None:
+    if not _holds_operator_character(command_line):
         # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words).
         stripped = command_line.strip()
         if '"' in stripped or "'" in stripped:
             stripped = stripped.replace('"', "").replace("'", "")
-        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed).
-        words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
+        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed). A printable
+        # text has no other: every whitespace character but the space, and NUL, is not printable (Unicode categories
+        # Cc, Zs, Zl, Zp), and isprintable costs much less than a pattern scan.
+        only_spaces = stripped.isprintable() or _OTHER_SEPARATOR.search(stripped) is None
+        words = stripped.split(" ") if only_spaces else _ONE_SEPARATOR.split(stripped)
     else:
         words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
-    return _command_invocations(words, 0) if words else []
+    return _command_invocations(words, 0, _named_at(words)) if words else []
 
 
 def _rank(invocation):
