@@ -8,7 +8,6 @@ operator, separator, secret keyword, verb and flag shape the parser treats apart
 same parse_all facts and the same masked text.
 """
 
-import re
 from unittest import mock
 
 from hypothesis import given, settings
@@ -303,6 +302,7 @@ def test_long_argument_lists_decide_as_the_word_by_word_walks(line):
 def test_a_printable_text_holds_no_separator_but_the_space():
     # ngrok_cmdline._argv_invocations cuts a printable text at spaces only: no other character \s matches, nor NUL,
     # is printable (the claim its str.isprintable shortcut rests on), whatever the Unicode tables of this Python.
+    import re
     other_separator = re.compile(r"[^\S ]|\x00")
     assert not [character for character in map(chr, range(0x110000))
                 if character.isprintable() and other_separator.match(character)]
