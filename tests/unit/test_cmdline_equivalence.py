@@ -306,3 +306,50 @@ def test_a_printable_text_holds_no_separator_but_the_space():
     other_separator = re.compile(r"[^\S ]|\x00")
     assert not [character for character in map(chr, range(0x110000))
                 if character.isprintable() and other_separator.match(character)]
+
+
+# -- the parser's share (hparse): the shell reading of a text without operator characters, cut by one findall of
+# the pieces (ngrok_cmdline._shell_words_and_separators), and the argv reading's words stripped of quotes by one
+# split of the text without them (ngrok_cmdline._unquoted_words) --------------------------------------------------
+
+WORDS_WITHOUT_OPERATORS = [fragment for fragment in FRAGMENTS if not any(character in fragment for character in
+                                                                         "<>;&|")] + [
+    "\\\r\n", "\\\r", "\\\r\nx", "x\\\n", "\\", "\"a b\"", "'a  b'", "\"x", "x'", "'", "''", "\"\"", "\x1e\"a",
+    "\"a\x1eb\"", "\u2028", "\u3000", "\x85", "\"sh -c 'ngrok authtoken x' \"", "'bash -c \"ngrok tcp 22\"'"]
+
+
+@st.composite
+def lines_without_operators(draw):
+    """Quotes, escapes, continuations and separators of every kind, no operator character; a separator or a word
+    first and last; one separator between words or more."""
+    words = draw(st.lists(st.sampled_from(WORDS_WITHOUT_OPERATORS), max_size=30))
+    joiner = draw(st.sampled_from([" ", " ", "", "  ", "\x00", "\t", "\\\n"]))
+    return draw(st.sampled_from(["", " ", "\\\n", "\x00"])) + joiner.join(words) + draw(st.sampled_from(["", " "]))
+
+
+@st.composite
+def single_spaced_lines(draw):
+    """Words joined by single spaces (or not quite: a doubled space, a tab, NUL, a non-breaking space), quoted
+    words and words made only of quotes among them, spaces around them or not, operators or not."""
+    words = draw(st.lists(st.sampled_from(["a", "\"a", "a\"", "'a'", "\"", "'", "\"\"", "'\"'", "ngrok", "-c",
+                                           "--authtoken", "x'", "\"bash", ">", "2>&1", "'>'", ";", "\u212a"]),
+                          min_size=1, max_size=30))
+    line = " ".join(words)
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(line)))
+        line = line[:at] + draw(st.sampled_from(["  ", "\t", "\x00", "\u00a0", " "])) + line[at:]
+    return draw(st.sampled_from(["", " ", "  "])) + line + draw(st.sampled_from(["", " ", "  "]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(lines_without_operators(), single_spaced_lines()))
+def test_readings_cut_at_once_decide_as_the_word_by_word_walks(line):
+    _same_decisions(line)
+    with mock.patch.object(ngrok_cmdline, "_REMEMBERED_LENGTH", 0):
+        _same_decisions(line)
+
+
+def test_long_lines_of_each_reading_cut_at_once_decide_as_the_word_by_word_walks():
+    for unit in ['sh -c "bash -c \'ngrok authtoken x\' " ', '"a" \'b\' c\\ d ', "\\\nngrok --authtoken 'x y' "]:
+        for line in (unit * 300, " " + unit * 300, unit * 300 + "\x00x"):
+            _same_decisions(line)

@@ -156,10 +156,9 @@ SHELL_WORD = _when_needed(
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
 _OTHER_SEPARATOR = re.compile(r"[^\S ]|\x00")  # a separator that is not a space
 _OPERATOR_START = frozenset("<>;&|0123456789")
-_PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
-_NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
+_SEPARATOR_START = re.compile(r"[\s\x00]|\\\r?\n")  # how a separator piece starts (no word starts so)
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
 _QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
@@ -222,15 +221,11 @@ def _run_fields(text):
     lengths = list(map(len, words))
     before = len(spaced) - len(spaced.lstrip())
     if sum(lengths) + len(words) - 1 + before + len(spaced) - len(spaced.rstrip()) == len(text):
-        # One separator character between words (the usual shape): each word ends one character before the
-        # running sum of word lengths plus one, and starts where the previous sum ended (shifted by what leads).
-        following = accumulate(map(add, lengths, repeat(1)))
-        if before:
-            following = map(add, following, repeat(before))
-        following = list(following)
-        starts = [before]
-        starts += following[:-1]
-        return starts, list(map(sub, following, repeat(1))), words
+        # One separator character between words (the usual shape): each word starts at the running sum of the
+        # lengths before it plus one each (shifted by what leads), and ends its length later.
+        starts = list(accumulate(map(add, lengths, repeat(1)), initial=before))
+        starts.pop()
+        return starts, list(map(add, starts, lengths)), words
     pieces = PLAIN_PIECE.findall(text)
     ends = list(accumulate(map(len, pieces)))
     starts = [0]
@@ -256,6 +251,8 @@ def shell_tokens(text):
 def _shell_pieces(text):
     """shell_tokens of a text holding a quote, escape or operator, built by C-level iteration: positions are running
     sums of the pieces' lengths, the pattern's groups tell separators and operators."""
+    if not _holds_operator_character(text):
+        return _shell_words_and_separators(text)
     pieces = _SHELL_PIECE_KINDS().findall(text)
     texts = list(map(itemgetter(0), pieces))
     ends = list(accumulate(map(len, texts)))
@@ -272,10 +269,32 @@ def _shell_pieces(text):
         odd = [at for at in compress(count(), map(and_, map(not_, operators), holding)) if texts[at][0] in "0123456789"]
         for at in odd:
             operators[at] = True
-    words = list(map(unquote, texts)) if _NEEDS_UNQUOTE.search(text) is not None else texts  # operators: as they are
+    words = list(map(unquote, texts)) if _needs_unquote(text) else texts  # operators: as they are
     for at in odd:
         words[at] = texts[at]
     return list(zip(compress(starts, kept), compress(ends, kept), operators, words))
+
+
+def _shell_words_and_separators(text):
+    """_shell_pieces of a text without operator characters (so with a quote or a backslash), from the pieces alone
+    (no groups to tell them apart). Exact: the pieces are then words and separators by turns, a word or a separator
+    first (_SEPARATOR_START). Every character not a separator continues a word (plain characters, a backslash with
+    what follows it, quoted parts), so a word runs up to a separator or the end; a separator run is the longest
+    one; no piece is empty."""
+    pieces = SHELL_PIECE().findall(text)
+    ends = list(accumulate(map(len, pieces)))
+    if _SEPARATOR_START.match(pieces[0]) is None:  # a word first: it starts at 0, the next after each separator
+        starts = [0]
+        starts += ends[1::2]
+        ends, words = ends[0::2], pieces[0::2]
+    else:
+        starts, ends, words = ends[0::2], ends[1::2], pieces[1::2]
+    return list(zip(starts, ends, repeat(False), map(unquote, words)))  # (zip stops at the last word's start)
+
+
+def _needs_unquote(text):
+    """Whether ``text`` holds a quote or a backslash (see _holds_shell_character)."""
+    return '"' in text or "'" in text or "\\" in text
 
 
 def _remember(text, slot, tokens):
@@ -298,31 +317,47 @@ def plain_tokens(text):
     characters counts as an operator."""
     if _cache[2] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[2]
-    if _PLAIN_SPECIAL.search(text) is None:
+    quoted = '"' in text or "'" in text
+    has_operator = _holds_operator_character(text)
+    if not (quoted or has_operator):
         tokens = _runs(text)
     else:
         # Only the few words holding a quote or starting like an operator need a look of their own, and the quotes
         # are dropped from the words before the tokens are made (by C-level iteration: no Python step per word).
         starts, ends, words = _run_fields(text)
         operators = repeat(False)
-        # Without < > ; & | no word can be an operator (digits alone are not); each looked for by a C-level search,
-        # which costs less than one pattern scan of a long text.
-        if "<" in text or ">" in text or ";" in text or "&" in text or "|" in text:
+        # Without < > ; & | no word can be an operator (digits alone are not).
+        if has_operator:
             maybe = [at for at in compress(count(), map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)))
                      if _PLAIN_OPERATOR.match(words[at])]
             if maybe:
                 operators = [False] * len(words)
                 for at in maybe:
                     operators[at] = True  # an operator holds no quote: its word stays as it is
-        if '"' in text or "'" in text:
-            quoted = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
-                                                                                            repeat("'")))))
-            stripped = map(str.replace, map(str.replace, map(words.__getitem__, quoted), repeat('"'), repeat("")),
+        unquoted = _unquoted_words(text, len(words)) if quoted else None  # (operators were told from the words)
+        if unquoted is not None:
+            words = unquoted
+        elif quoted:
+            holding = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
+                                                                                             repeat("'")))))
+            stripped = map(str.replace, map(str.replace, map(words.__getitem__, holding), repeat('"'), repeat("")),
                            repeat("'"), repeat(""))
-            _EXHAUST.extend(map(words.__setitem__, quoted, stripped))
+            _EXHAUST.extend(map(words.__setitem__, holding, stripped))
         tokens = list(zip(starts, ends, operators, words))
     _remember(text, 2, tokens)
     return tokens
+
+
+def _unquoted_words(text, expected):
+    """The ``expected`` words of ``text`` cut at whitespace and NUL, without their quote characters, when its separators
+    are single spaces (one str.split of the text without quotes, no step per word); else None. Exact: a printable
+    text has no separator but the space (see _argv_invocations); then the stripped text cut at each space gives one
+    piece more than it has spaces, and as many pieces as the text has words only when no two spaces touch; dropping
+    quote characters moves no space (a word made only of quotes becomes an empty word, as it does on its own)."""
+    if not text.isprintable():
+        return None
+    words = text.strip().replace('"', "").replace("'", "").split(" ")
+    return words if len(words) == expected else None
 
 
 def _is_operator(piece):
@@ -332,7 +367,7 @@ def _is_operator(piece):
 
 def shell_words(text):
     """The shell reading's words and operators, without positions: [(is_operator, text)]."""
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    quoted = _needs_unquote(text)
     if not _holds_operator_character(text):  # no piece can be an operator
         if quoted:
             return [(False, unquote(piece)) for piece in SHELL_WORD().findall(text) if piece]
@@ -343,7 +378,7 @@ def shell_words(text):
 
 def _lazy_shell_words(text):
     """shell_words, one word at a time."""
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    quoted = _needs_unquote(text)
     for match in SHELL_WORD().finditer(text):
         piece = match.group(1)
         if piece:
