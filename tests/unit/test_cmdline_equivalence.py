@@ -353,3 +353,13 @@ def test_long_lines_of_each_reading_cut_at_once_decide_as_the_word_by_word_walks
     for unit in ['sh -c "bash -c \'ngrok authtoken x\' " ', '"a" \'b\' c\\ d ', "\\\nngrok --authtoken 'x y' "]:
         for line in (unit * 300, " " + unit * 300, unit * 300 + "\x00x"):
             _same_decisions(line)
+
+
+def test_lower_casing_makes_ngrok_and_slashes_only_of_what_the_case_blind_pattern_takes_for_them():
+    # ngrok_cmdline._named_at looks for a word named ngrok* with a case-blind pattern ([ /]ngrok), not lower-casing
+    # every word: every character lower-casing to one of n g r o k / is matched by the pattern's letter for it.
+    import re
+    missed = [character for character in map(chr, range(0x110000))
+              if character.lower() in tuple("ngrok/")
+              and not re.match("(?i)" + re.escape(character.lower()), character)]
+    assert not missed

@@ -135,17 +135,17 @@ _TRUE = frozenset(["", "true", "t", "1"])
 # stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
 # is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
 # (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
-SHELL_PIECE = _when_needed(
-    r"((?:[\s\x00]|\\\r?\n)+"
-    r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
-    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
-)
-# The same pieces, each as (piece, separator or "", operator or ""): a piece with neither is a word. One pattern with
-# the same alternatives in the same order, so the same pieces; groups only say which alternative matched.
+# Each piece as (piece, separator or "", operator or ""): a piece with neither is a word; groups only say which
+# alternative matched.
 _SHELL_PIECE_KINDS = _when_needed(
     r"(((?:[\s\x00]|\\\r?\n)+)"
     r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+# The same pieces, as texts, in a text without operator characters (the operators' alternatives never match there).
+_SHELL_WORD_OR_SEPARATOR = _when_needed(
+    r"(?:[\s\x00]|\\\r?\n)+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+"""
 )
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
 SHELL_WORD = _when_needed(
@@ -160,6 +160,8 @@ _OPERATOR_START = frozenset("<>;&|0123456789")
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
 _SEPARATOR_START = re.compile(r"[\s\x00]|\\\r?\n")  # how a separator piece starts (no word starts so)
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
+_NGROK_AT_START = re.compile("ngrok", re.IGNORECASE).match
+_NGROK_AFTER_SPACE_OR_SLASH = re.compile("[ /]ngrok", re.IGNORECASE).search
 _QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
 _PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
@@ -281,7 +283,7 @@ def _shell_words_and_separators(text):
     first (_SEPARATOR_START). Every character not a separator continues a word (plain characters, a backslash with
     what follows it, quoted parts), so a word runs up to a separator or the end; a separator run is the longest
     one; no piece is empty."""
-    pieces = SHELL_PIECE().findall(text)
+    pieces = _SHELL_WORD_OR_SEPARATOR().findall(text)
     ends = list(accumulate(map(len, pieces)))
     if _SEPARATOR_START.match(pieces[0]) is None:  # a word first: it starts at 0, the next after each separator
         starts = [0]
@@ -428,10 +430,14 @@ def _locate_binary(words, named):
 
 
 def _named_at(words):
-    """_first_named_ngrok(words), after a C-level look for ngrok in the words (most lines have none)."""
-    if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)):
-        return _first_named_ngrok(words)
-    return None
+    """_first_named_ngrok(words), after C-level looks for a word that may be named ngrok* (most lines have none):
+    ngrok in any case at the start of the first word, or after a space or a slash in the words joined with spaces.
+    Exact: a word named ngrok* has a lower-cased base name that starts with ngrok, so ngrok at its start or after a
+    slash; lower-casing makes n, g, r, o, k only of characters the case-blind pattern takes for them, and a slash
+    only of a slash (test_cmdline_equivalence checks both for every character)."""
+    if _NGROK_AT_START(words[0]) is None and _NGROK_AFTER_SPACE_OR_SLASH(" ".join(words)) is None:
+        return None
+    return _first_named_ngrok(words)
 
 
 _FEW_WORDS = 32
