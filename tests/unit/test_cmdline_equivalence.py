@@ -288,9 +288,12 @@ def long_argument_lines(draw):
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(long_argument_lines(), tunnel_lines(), hostile_lines()))
 def test_arguments_read_at_once_decide_as_the_word_by_word_walks(line):
-    # Every argument list, however short, read at once where that applies (the loop reads the rest).
-    with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0):
-        _same_decisions(line)
+    # Every argument list, however short, read at once where that applies (the loop reads the rest); its flags told
+    # by a set of its distinct words (_REPEATED 1: always) and one by one (never).
+    for repeated in (1, 10 ** 9):
+        with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0), mock.patch.object(ngrok_cmdline, "_REPEATED",
+                                                                                   repeated):
+            _same_decisions(line)
 
 
 @settings(max_examples=200, deadline=None)

@@ -625,45 +625,47 @@ def _read_one_by_one(args):
 
 
 _MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's)
+_REPEATED = 8  # at most one distinct word in this many: _read_at_once tells flags by a set of the distinct words
 
 
 def _read_at_once(args):
     """_read_one_by_one by C-level iteration (no Python step per word or flag), for the arguments where every flag
     is read alike wherever it stands; None where the order matters (the loop then reads them): a flag word is --
     (options end), names a --config file, or asks for help or the version (the first one counts), or a flag that
-    takes a value is followed by a flag word (which is then its value, not a flag: chains depend on parity).
+    takes a value is followed by a flag word (which is then its value, not a flag: chains depend on parity). The
+    flags come as the texts to join with spaces: --name=value, --name, or --name then its value.
 
     Exact: without those, the loop reads every flag word as a flag, and each flag that takes a value takes the word
     right after it (never a flag word), or nothing when it is the last word; the positional words are the rest, in
     runs between them; a run is clean unless it starts right after a value."""
-    total = len(args)
-    is_flag = list(map(str.startswith, args, repeat("-")))
-    if "-" in args:  # a lone dash is a word, not a flag
-        is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
-    flag_at = list(compress(count(), is_flag))
-    flag_words = list(map(args.__getitem__, flag_at))
-    reads = {word: _read_flag(word) for word in set(flag_words)}
+    distinct = set(args)
+    if len(distinct) * _REPEATED <= len(args):  # a few words, repeated: each looked at once, then looked up
+        flag_words = {word for word in distinct if word.startswith("-") and word != "-"}  # (a lone dash is a word)
+        is_flag = list(map(flag_words.__contains__, args))
+    else:
+        is_flag = list(map(str.startswith, args, repeat("-")))
+        if "-" in args:
+            is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
+        flag_words = set(compress(args, is_flag))
+    reads = {word: _read_flag(word) for word in flag_words}
     if "--" in reads or any(name == "config" or name in _INFO_FLAGS for name, _, _, _ in reads.values()):
         return None
     has_secret = any(name in _SECRET_FLAGS for name, _, _, _ in reads.values())
     takes_value = {word for word, (name, has_inline_value, _, _) in reads.items()
                    if not has_inline_value and name in VALUE_FLAGS}
-    # Each flag as shown: --name=value, --name, or "--name " for a flag that takes the next word (added below).
-    flags = list(map({word: shown + (" " if word in takes_value else has_inline_value + value)
-                      for word, (_, has_inline_value, value, shown) in reads.items()}.__getitem__, flag_words))
-    positional = list(map(not_, is_flag))
+    taken = is_flag  # the flags and their values
     if takes_value:
-        taking = list(compress(count(), map(takes_value.__contains__, flag_words)))  # in flags
-        value_at = list(map(add, map(flag_at.__getitem__, taking), repeat(1)))  # in args
-        if value_at and value_at[-1] == total:  # the last word takes a value but none follows: read as a switch
-            flags[taking[-1]] = flags[taking[-1]][:-1]
-            del taking[-1], value_at[-1]
-        if any(map(is_flag.__getitem__, value_at)):
+        is_value = [False]  # the word right after a flag that takes a value (none after the last word)
+        is_value += map(takes_value.__contains__, args)
+        is_value.pop()
+        if any(map(and_, is_flag, is_value)):
             return None
-        _EXHAUST.extend(map(flags.__setitem__, taking, map(add, map(flags.__getitem__, taking),
-                                                            map(args.__getitem__, value_at))))
-        _EXHAUST.extend(map(positional.__setitem__, value_at, repeat(False)))
+        taken = list(map(or_, is_flag, is_value))
+    positional = list(map(not_, taken))
     words = list(compress(args, positional))
+    texts = list(compress(args, taken))
+    flags = list(map({word: shown + has_inline_value + value
+                      for word, (_, has_inline_value, value, shown) in reads.items()}.get, texts, texts))
     if not words:
         return words, flags, [], has_secret, "", False, lambda: ([], [], [])
     first_at = positional.index(True)
