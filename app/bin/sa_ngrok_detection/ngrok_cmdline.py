@@ -625,7 +625,7 @@ def _read_one_by_one(args):
 
 
 _MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's)
-_REPEATED = 8  # at most one distinct word in this many: _read_at_once tells flags by a set of the distinct words
+_REPEATED = 4  # at most one distinct word in this many: _read_at_once tells flags by a set of the distinct words
 
 
 def _read_at_once(args):
