@@ -336,8 +336,11 @@ def plain_tokens(text):
                 operators = [False] * len(words)
                 for at in maybe:
                     operators[at] = True  # an operator holds no quote: its word stays as it is
-        unquoted = _unquoted_words(text, len(words)) if quoted else None  # (operators were told from the words)
-        if unquoted is not None:
+        unquoted = _quote_free_words(text) if quoted else None  # (operators were told from the words)
+        if unquoted is not None and len(unquoted) == len(words):
+            # The separators are single spaces: then the stripped text cut at each space gives as many pieces as the
+            # text has words only when no two spaces touch, and dropping quote characters moves no space (a word made
+            # only of quotes becomes an empty word, as it does on its own).
             words = unquoted
         elif quoted:
             holding = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
@@ -350,16 +353,22 @@ def plain_tokens(text):
     return tokens
 
 
-def _unquoted_words(text, expected):
-    """The ``expected`` words of ``text`` cut at whitespace and NUL, without their quote characters, when its separators
-    are single spaces (one str.split of the text without quotes, no step per word); else None. Exact: a printable
-    text has no separator but the space (see _argv_invocations); then the stripped text cut at each space gives one
-    piece more than it has spaces, and as many pieces as the text has words only when no two spaces touch; dropping
-    quote characters moves no space (a word made only of quotes becomes an empty word, as it does on its own)."""
-    if not text.isprintable():
-        return None
-    words = text.strip().replace('"', "").replace("'", "").split(" ")
-    return words if len(words) == expected else None
+def _quote_free_words(text):
+    """The stripped text without its quote characters, cut at each space, when the spaces are its only separators
+    (by one str.split: no step per word); else None. A printable text has no other separator: every whitespace
+    character but the space, and NUL, is not printable (Unicode categories Cc, Zs, Zl, Zp), and isprintable costs
+    much less than a pattern scan. The words of a long text are kept for the next call: parse_all's argv reading
+    makes them, the redactor's plain_tokens reads them next."""
+    if _kept_words[0] is text or _kept_words[0] == text:
+        return _kept_words[1]
+    stripped = text.strip()
+    words = stripped.replace('"', "").replace("'", "").split(" ") if stripped.isprintable() else None
+    if len(text) >= _REMEMBERED_LENGTH:
+        _kept_words[0], _kept_words[1] = text, words
+    return words
+
+
+_kept_words = [None, None]  # the last long text given to _quote_free_words, and its answer
 
 
 def _is_operator(piece):
@@ -806,15 +815,12 @@ def _shell_commands(command_line, redact_next):
 
 def _argv_invocations(command_line):
     if not _holds_operator_character(command_line):
-        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words).
-        stripped = command_line.strip()
-        if '"' in stripped or "'" in stripped:
-            stripped = stripped.replace('"', "").replace("'", "")
-        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed). A printable
-        # text has no other: every whitespace character but the space, and NUL, is not printable (Unicode categories
-        # Cc, Zs, Zl, Zp), and isprintable costs much less than a pattern scan.
-        only_spaces = stripped.isprintable() or _OTHER_SEPARATOR.search(stripped) is None
-        words = stripped.split(" ") if only_spaces else _ONE_SEPARATOR.split(stripped)
+        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words):
+        # at each space when the spaces are the only separators (_quote_free_words), else at each separator.
+        words = _quote_free_words(command_line)
+        if words is None:
+            stripped = command_line.strip().replace('"', "").replace("'", "")
+            words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
     else:
         words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
     return _command_invocations(words, 0, _named_at(words)) if words else []
