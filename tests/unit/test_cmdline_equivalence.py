@@ -288,11 +288,13 @@ def long_argument_lines(draw):
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(long_argument_lines(), tunnel_lines(), hostile_lines()))
 def test_arguments_read_at_once_decide_as_the_word_by_word_walks(line):
-    # Every argument list, however short, read at once where that applies (the loop reads the rest); its flags told
-    # by a set of its distinct words (_REPEATED 1: always) and one by one (never).
-    for repeated in (1, 10 ** 9):
-        with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0), mock.patch.object(ngrok_cmdline, "_REPEATED",
-                                                                                   repeated):
+    # Every argument list, however short, read at once where that applies (the loop reads the rest): with any flag,
+    # its flags told by a set of its distinct words (_REPEATED 1: always); and with one flag in eight words or more,
+    # its flags told one by one (never by the set), the loop reading the others from the flags' positions.
+    for repeated, flag_share in ((1, 10 ** 9), (10 ** 9, 8)):
+        with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0), \
+                mock.patch.object(ngrok_cmdline, "_REPEATED", repeated), \
+                mock.patch.object(ngrok_cmdline, "_FLAG_SHARE", flag_share):
             _same_decisions(line)
 
 

@@ -527,8 +527,14 @@ def target_port(target, subcommand):
 
 def _invocation(binary, args):
     """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
-    read = _read_at_once(args) if len(args) >= _MANY_ARGS else None
-    words, flags, config_paths, has_secret, info_verb, first_clean, runs = read or _read_one_by_one(args)
+    read, flag_at = None, None
+    if len(args) >= _MANY_ARGS:
+        is_flag, flag_words = _flags_of(args)
+        if is_flag.count(True) * _FLAG_SHARE >= len(args):  # many flags: the loop would take a step for each
+            read = _read_at_once(args, is_flag, flag_words)
+        if read is None:
+            flag_at = compress(count(), is_flag)
+    words, flags, config_paths, has_secret, info_verb, first_clean, runs = read or _read_one_by_one(args, flag_at)
 
     # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
     # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
@@ -574,10 +580,11 @@ def _read_flag(word):
     return name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name
 
 
-def _read_one_by_one(args):
+def _read_one_by_one(args, flag_at=None):
     """The positional words and flags of a command's arguments, a flag at a time: (words, flags as --name[=value] or
     --name value, --config files, whether a secret flag is given, "help"/"version" when a flag asks for it, whether
-    the first word is clean, a function giving (clean_of, index_of, run_ends): see _targets)."""
+    the first word is clean, a function giving (clean_of, index_of, run_ends): see _targets). ``flag_at``: the
+    flags' positions, when the caller has them."""
     # The positional words, in three parallel lists: the word, whether it is clean (not after a flag's separate
     # value, nor after such a word), its position in args plus one. They come in runs between flags, each run
     # added at once (a command line of a million words costs no Python step per word).
@@ -591,7 +598,9 @@ def _read_one_by_one(args):
     total = len(args)
     index = 0  # the next word not yet read
     flag_words = {}  # flag word -> _read_flag(word)
-    for at in [at for at in compress(range(total), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
+    if flag_at is None:
+        flag_at = [at for at in compress(range(total), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]
+    for at in flag_at:
         if at < index:
             continue  # a flag's value
         if at > index:  # a run of positional words
@@ -633,11 +642,24 @@ def _read_one_by_one(args):
     return words, flags, config_paths, has_secret, info_verb, bool(clean_of) and clean_of[0], lambda: runs
 
 
-_MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's)
-_REPEATED = 4  # at most one distinct word in this many: _read_at_once tells flags by a set of the distinct words
+_MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's) ...
+_FLAG_SHARE = 8  # ... when at least one in this many is a flag (else the loop's few steps cost less)
+_REPEATED = 4  # at most one distinct word in this many: _flags_of tells flags by a set of the distinct words
 
 
-def _read_at_once(args):
+def _flags_of(args):
+    """([whether each argument is a flag word: - then at least one character], the set of the flag words)."""
+    distinct = set(args)
+    if len(distinct) * _REPEATED <= len(args):  # a few words, repeated: each looked at once, then looked up
+        flag_words = {word for word in distinct if word.startswith("-") and word != "-"}  # (a lone dash is a word)
+        return list(map(flag_words.__contains__, args)), flag_words
+    is_flag = list(map(str.startswith, args, repeat("-")))
+    if "-" in args:
+        is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
+    return is_flag, set(compress(args, is_flag))
+
+
+def _read_at_once(args, is_flag, flag_words):
     """_read_one_by_one by C-level iteration (no Python step per word or flag), for the arguments where every flag
     is read alike wherever it stands; None where the order matters (the loop then reads them): a flag word is --
     (options end), names a --config file, or asks for help or the version (the first one counts), or a flag that
@@ -646,16 +668,7 @@ def _read_at_once(args):
 
     Exact: without those, the loop reads every flag word as a flag, and each flag that takes a value takes the word
     right after it (never a flag word), or nothing when it is the last word; the positional words are the rest, in
-    runs between them; a run is clean unless it starts right after a value."""
-    distinct = set(args)
-    if len(distinct) * _REPEATED <= len(args):  # a few words, repeated: each looked at once, then looked up
-        flag_words = {word for word in distinct if word.startswith("-") and word != "-"}  # (a lone dash is a word)
-        is_flag = list(map(flag_words.__contains__, args))
-    else:
-        is_flag = list(map(str.startswith, args, repeat("-")))
-        if "-" in args:
-            is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
-        flag_words = set(compress(args, is_flag))
+    runs between them; a run is clean unless it starts right after a value. ``is_flag``, ``flag_words``: _flags_of."""
     reads = {word: _read_flag(word) for word in flag_words}
     if "--" in reads or any(name == "config" or name in _INFO_FLAGS for name, _, _, _ in reads.values()):
         return None
