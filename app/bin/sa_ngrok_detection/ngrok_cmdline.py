@@ -172,6 +172,8 @@ _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 # Characters that make the two readings differ: without any of them, the argv reading adds nothing.
 SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
 
+_TWO_SEPARATORS = re.compile(r"\s\s")
+
 
 def _holds_shell_character(text):
     """SHELL_CHARACTERS.search(text) is not None, by C-level searches for each character: cheaper than a pattern
@@ -182,8 +184,15 @@ def _holds_shell_character(text):
 def _holds_operator_character(text):
     """Whether ``text`` holds a shell operator character (< > ; & |): see _holds_shell_character."""
     return ";" in text or "&" in text or "|" in text or "<" in text or ">" in text
-# ... and for parsing, NUL and runs of separators too (the argv reading keeps an empty argument: two spaces).
-_READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
+
+
+def _readings_differ(text):
+    """Whether the argv reading of ``text`` may add to its shell reading: a shell character, NUL or two separators
+    in a row (the argv reading keeps an empty argument: two spaces). By C-level searches where they suffice: a
+    printable text has no separator but the space (see _quote_free_words)."""
+    if _holds_shell_character(text) or "\x00" in text:
+        return True
+    return "  " in text if text.isprintable() else _TWO_SEPARATORS.search(text) is not None
 
 
 def unquote(word):
@@ -581,8 +590,8 @@ def _read_flag(word):
 
 
 def _read_one_by_one(args, flag_at=None):
-    """The positional words and flags of a command's arguments, a flag at a time: (words, flags as --name[=value] or
-    --name value, --config files, whether a secret flag is given, "help"/"version" when a flag asks for it, whether
+    """The positional words and flags of a command's arguments, a flag at a time: (words, the flags' texts to join
+    with spaces (--name=value, --name, --name value), --config files, whether a secret flag is given, "help"/"version" when a flag asks for it, whether
     the first word is clean, a function giving (clean_of, index_of, run_ends): see _targets). ``flag_at``: the
     flags' positions, when the caller has them."""
     # The positional words, in three parallel lists: the word, whether it is clean (not after a flag's separate
@@ -856,7 +865,7 @@ def parse_all(command_line, redact_next=False):
     if not command_line:
         return []
     found = _shell_invocations(command_line, 0, redact_next)
-    if _READINGS_DIFFER.search(command_line):
+    if _readings_differ(command_line):
         found += _argv_invocations(command_line)
     unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]
     if any(invocation.subcommand in OPENING_VERBS for invocation in unique):
