@@ -212,7 +212,8 @@ def unquote(word):
 
 
 _EXHAUST = deque(maxlen=0)  # runs an iterator of calls to its end (C-level), keeping nothing
-_cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
+# The last long text read, its shell tokens, its plain tokens, its _quote_free_words: parse_all, then redact.
+_cache = [None, None, None, None]
 
 
 def _runs(text):
@@ -314,7 +315,7 @@ def _remember(text, slot, tokens):
     if len(text) < _REMEMBERED_LENGTH:
         return False
     if not (_cache[0] is text or _cache[0] == text):
-        _cache[0], _cache[1], _cache[2] = text, None, None
+        _cache[:] = [text, None, None, None]
     _cache[slot] = tokens
     return True
 
@@ -368,16 +369,14 @@ def _quote_free_words(text):
     character but the space, and NUL, is not printable (Unicode categories Cc, Zs, Zl, Zp), and isprintable costs
     much less than a pattern scan. The words of a long text are kept for the next call: parse_all's argv reading
     makes them, the redactor's plain_tokens reads them next."""
-    if _kept_words[0] is text or _kept_words[0] == text:
-        return _kept_words[1]
+    if _cache[3] is not None and (_cache[0] is text or _cache[0] == text):
+        return _cache[3]
     stripped = text.strip()
-    words = stripped.replace('"', "").replace("'", "").split(" ") if stripped.isprintable() else None
-    if len(text) >= _REMEMBERED_LENGTH:
-        _kept_words[0], _kept_words[1] = text, words
+    if not stripped.isprintable():
+        return None
+    words = stripped.replace('"', "").replace("'", "").split(" ")
+    _remember(text, 3, words)
     return words
-
-
-_kept_words = [None, None]  # the last long text given to _quote_free_words, and its answer
 
 
 def _is_operator(piece):
