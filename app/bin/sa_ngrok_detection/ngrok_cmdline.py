@@ -659,7 +659,8 @@ def _flags_of(args):
     """([whether each argument is a flag word: - then at least one character], the set of the flag words)."""
     distinct = set(args)
     if len(distinct) * _REPEATED <= len(args):  # a few words, repeated: each looked at once, then looked up
-        flag_words = {word for word in distinct if word.startswith("-") and word != "-"}  # (a lone dash is a word)
+        flag_words = set(compress(distinct, map(str.startswith, distinct, repeat("-"))))  # (one set, one order)
+        flag_words.discard("-")  # a lone dash is a word
         return list(map(flag_words.__contains__, args)), flag_words
     is_flag = list(map(str.startswith, args, repeat("-")))
     if "-" in args:
