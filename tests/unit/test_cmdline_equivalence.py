@@ -308,3 +308,109 @@ def test_repeated_words_decide_as_the_word_by_word_walks():
         for line in REPEATED_LINES:
             _same_decisions(line)
             _same_decisions(line.replace(" ", "\x00"))
+
+
+# -- the parser's share (hparse): reading a long argument list at once (ngrok_cmdline._read_at_once) --------------
+
+ARGUMENT_WORDS = ["tcp", "http", "tunnel", "start", "config", "authtoken", "version", "x", "22", "h:80", "", "-",
+                  "--", "-h", "--help=false", "-v", "--config", "--config=a,b", "--log", "-log", "--metadata",
+                  "--authtoken", "--authtoken=s", "--api-key", "--all", "-x", "--label", "--url=u", "NGROK"]
+
+
+@st.composite
+def long_argument_lines(draw):
+    """ngrok and a long argument list: flags that take a value (followed by a word, by a flag word, or last),
+    switches, inline values, --, a lone dash, help and config flags, empty arguments, verbs anywhere; or, to reach
+    the at-once reading's every branch, only the kinds of flag it reads (then it applies)."""
+    alphabet = draw(st.sampled_from([ARGUMENT_WORDS,
+                                     [word for word in ARGUMENT_WORDS
+                                      if word not in ("--", "-h", "--help=false", "-v", "--config", "--config=a,b")]]))
+    words = draw(st.lists(st.sampled_from(alphabet), min_size=1, max_size=90))
+    if draw(st.booleans()):  # every flag that takes a value followed by a plain word (no chains)
+        words = [word + (" x" if word.lstrip("-") in ngrok_cmdline.VALUE_FLAGS else "") for word in words]
+    return draw(st.sampled_from(["ngrok ", "sudo ngrok ", "x ", "ngrok --log "])) + " ".join(words)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(long_argument_lines(), tunnel_lines(), hostile_lines()))
+def test_arguments_read_at_once_decide_as_the_word_by_word_walks(line):
+    # Every argument list, however short, read at once where that applies (the loop reads the rest): with any flag,
+    # its flags told by a set of its distinct words (_REPEATED 1: always); and with one flag in eight words or more,
+    # its flags told one by one (never by the set), the loop reading the others from the flags' positions.
+    for repeated, flag_share in ((1, 10 ** 9), (10 ** 9, 8)):
+        with mock.patch.object(ngrok_cmdline, "_MANY_ARGS", 0), \
+                mock.patch.object(ngrok_cmdline, "_REPEATED", repeated), \
+                mock.patch.object(ngrok_cmdline, "_FLAG_SHARE", flag_share):
+            _same_decisions(line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(long_argument_lines())
+def test_long_argument_lists_decide_as_the_word_by_word_walks(line):
+    _same_decisions(line)
+
+
+def test_a_printable_text_holds_no_separator_but_the_space():
+    # ngrok_cmdline._argv_invocations cuts a printable text at spaces only: no other character \s matches, nor NUL,
+    # is printable (the claim its str.isprintable shortcut rests on), whatever the Unicode tables of this Python.
+    import re
+    other_separator = re.compile(r"[^\S ]|\x00")
+    assert not [character for character in map(chr, range(0x110000))
+                if character.isprintable() and other_separator.match(character)]
+
+
+# -- the parser's share (hparse): the shell reading of a text without operator characters, cut by one findall of
+# the pieces (ngrok_cmdline._shell_words_and_separators), and the argv reading's words stripped of quotes by one
+# split of the text without them (ngrok_cmdline._unquoted_words) --------------------------------------------------
+
+WORDS_WITHOUT_OPERATORS = [fragment for fragment in FRAGMENTS if not any(character in fragment for character in
+                                                                         "<>;&|")] + [
+    "\\\r\n", "\\\r", "\\\r\nx", "x\\\n", "\\", "\"a b\"", "'a  b'", "\"x", "x'", "'", "''", "\"\"", "\x1e\"a",
+    "\"a\x1eb\"", "\u2028", "\u3000", "\x85", "\"sh -c 'ngrok authtoken x' \"", "'bash -c \"ngrok tcp 22\"'"]
+
+
+@st.composite
+def lines_without_operators(draw):
+    """Quotes, escapes, continuations and separators of every kind, no operator character; a separator or a word
+    first and last; one separator between words or more."""
+    words = draw(st.lists(st.sampled_from(WORDS_WITHOUT_OPERATORS), max_size=30))
+    joiner = draw(st.sampled_from([" ", " ", "", "  ", "\x00", "\t", "\\\n"]))
+    return draw(st.sampled_from(["", " ", "\\\n", "\x00"])) + joiner.join(words) + draw(st.sampled_from(["", " "]))
+
+
+@st.composite
+def single_spaced_lines(draw):
+    """Words joined by single spaces (or not quite: a doubled space, a tab, NUL, a non-breaking space), quoted
+    words and words made only of quotes among them, spaces around them or not, operators or not."""
+    words = draw(st.lists(st.sampled_from(["a", "\"a", "a\"", "'a'", "\"", "'", "\"\"", "'\"'", "ngrok", "-c",
+                                           "--authtoken", "x'", "\"bash", ">", "2>&1", "'>'", ";", "\u212a"]),
+                          min_size=1, max_size=30))
+    line = " ".join(words)
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(line)))
+        line = line[:at] + draw(st.sampled_from(["  ", "\t", "\x00", "\u00a0", " "])) + line[at:]
+    return draw(st.sampled_from(["", " ", "  "])) + line + draw(st.sampled_from(["", " ", "  "]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(lines_without_operators(), single_spaced_lines()))
+def test_readings_cut_at_once_decide_as_the_word_by_word_walks(line):
+    _same_decisions(line)
+    with mock.patch.object(ngrok_cmdline, "_REMEMBERED_LENGTH", 0):
+        _same_decisions(line)
+
+
+def test_long_lines_of_each_reading_cut_at_once_decide_as_the_word_by_word_walks():
+    for unit in ['sh -c "bash -c \'ngrok authtoken x\' " ', '"a" \'b\' c\\ d ', "\\\nngrok --authtoken 'x y' "]:
+        for line in (unit * 300, " " + unit * 300, unit * 300 + "\x00x"):
+            _same_decisions(line)
+
+
+def test_lower_casing_makes_ngrok_and_slashes_only_of_what_the_case_blind_pattern_takes_for_them():
+    # ngrok_cmdline._named_at looks for a word named ngrok* with a case-blind pattern ([ /]ngrok), not lower-casing
+    # every word: every character lower-casing to one of n g r o k / is matched by the pattern's letter for it.
+    import re
+    missed = [character for character in map(chr, range(0x110000))
+              if character.lower() in tuple("ngrok/")
+              and not re.match("(?i)" + re.escape(character.lower()), character)]
+    assert not missed

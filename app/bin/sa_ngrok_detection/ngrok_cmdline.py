@@ -19,8 +19,8 @@ start with different characters (no nested, overlapping quantifiers), so no inpu
 import re
 from bisect import bisect_left
 from collections import deque, namedtuple
-from itertools import accumulate, compress, count, repeat
-from operator import add, and_, contains, itemgetter, not_, or_, sub
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, and_, contains, itemgetter, ne, not_, or_, sub
 
 NgrokInvocation = namedtuple(
     "NgrokInvocation",
@@ -135,17 +135,17 @@ _TRUE = frozenset(["", "true", "t", "1"])
 # stops only where an escape, a quote or a separator starts), and nothing follows the repeated group, so a match
 # is never backtracked into. A quoted part left open runs to the end of the text, or to a multivalue separator
 # (\x1e, see redaction.redact_values). Digits right before < or > belong to the redirection ("2>&1").
-SHELL_PIECE = _when_needed(
-    r"((?:[\s\x00]|\\\r?\n)+"
-    r"|\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+"
-    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
-)
-# The same pieces, each as (piece, separator or "", operator or ""): a piece with neither is a word. One pattern with
-# the same alternatives in the same order, so the same pieces; groups only say which alternative matched.
+# Each piece as (piece, separator or "", operator or ""): a piece with neither is a word; groups only say which
+# alternative matched.
 _SHELL_PIECE_KINDS = _when_needed(
     r"(((?:[\s\x00]|\\\r?\n)+)"
     r"|(\d+(?=[<>])[<>]+&?-?\d*|[<>]+&?-?\d*|[;&|]+)"
     r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+)"""
+)
+# The same pieces, as texts, in a text without operator characters (the operators' alternatives never match there).
+_SHELL_WORD_OR_SEPARATOR = _when_needed(
+    r"(?:[\s\x00]|\\\r?\n)+"
+    r"""|(?:[^\s\x00"'\\;&|<>]+|\\[\s\S]?|"[^"\x1e]*"?|'[^'\x1e]*'?)+"""
 )
 # The same tokens without their positions: findall gives '' for a separator (matched once, never backtracked).
 SHELL_WORD = _when_needed(
@@ -156,12 +156,12 @@ SHELL_WORD = _when_needed(
 _ONE_SEPARATOR = re.compile(r"[\s\x00]")
 _OTHER_SEPARATOR = re.compile(r"[^\S ]|\x00")  # a separator that is not a space
 _OPERATOR_START = frozenset("<>;&|0123456789")
-_OPERATOR_CHARACTER = re.compile(r"[<>;&|]")
-_PLAIN_SPECIAL = re.compile(r"""["'<>;&|]""")  # what the argv reading treats apart: quotes, operator characters
 # The argv reading's pieces: runs of anything but whitespace and NUL, and runs of whitespace and NUL.
 PLAIN_PIECE = re.compile(r"[^\s\x00]+|[\s\x00]+")
-_NEEDS_UNQUOTE = re.compile(r"[\"'\\]")
+_SEPARATOR_START = re.compile(r"[\s\x00]|\\\r?\n")  # how a separator piece starts (no word starts so)
 _NGROK_ANY_CASE = re.compile("ngrok", re.IGNORECASE).search
+_NGROK_AT_START = re.compile("ngrok", re.IGNORECASE).match
+_NGROK_AFTER_SPACE_OR_SLASH = re.compile("[ /]ngrok", re.IGNORECASE).search
 _QUOTED_PART = _when_needed(r"""\\\r?\n|\\([\s\S])|"([^"]*)"?|'([^']*)'?|([^"'\\]+)|\\""")
 _DUPLICATION = re.compile(r"&-?\d*$")  # 2>&1, >&-: no file word follows
 _PLAIN_OPERATOR = re.compile(r"^(?:[;&|]+|\d*[<>]+&?-?\d*)$")
@@ -171,8 +171,28 @@ _ASCII_PORT = re.compile(r"^\d{1,5}$", re.ASCII)
 _DEFAULT_PORTS = {"http": "80", "https": "443", "tls": "443"}
 # Characters that make the two readings differ: without any of them, the argv reading adds nothing.
 SHELL_CHARACTERS = re.compile(r"""["'\\;&|<>]""")
-# ... and for parsing, NUL and runs of separators too (the argv reading keeps an empty argument: two spaces).
-_READINGS_DIFFER = re.compile(r"""["'\\;&|<>\x00]|\s\s""")
+
+_TWO_SEPARATORS = re.compile(r"\s\s")
+
+
+def _holds_shell_character(text):
+    """SHELL_CHARACTERS.search(text) is not None, by C-level searches for each character: cheaper than a pattern
+    scan of a long text (a 1 MB scan is about 50 times slower), and than a pattern call on a short one."""
+    return '"' in text or "'" in text or "\\" in text or _holds_operator_character(text)
+
+
+def _holds_operator_character(text):
+    """Whether ``text`` holds a shell operator character (< > ; & |): see _holds_shell_character."""
+    return ";" in text or "&" in text or "|" in text or "<" in text or ">" in text
+
+
+def _readings_differ(text):
+    """Whether the argv reading of ``text`` may add to its shell reading: a shell character, NUL or two separators
+    in a row (the argv reading keeps an empty argument: two spaces). By C-level searches where they suffice: a
+    printable text has no separator but the space (see _quote_free_words)."""
+    if _holds_shell_character(text) or "\x00" in text:
+        return True
+    return "  " in text if text.isprintable() else _TWO_SEPARATORS.search(text) is not None
 
 
 def unquote(word):
@@ -192,7 +212,8 @@ def unquote(word):
 
 
 _EXHAUST = deque(maxlen=0)  # runs an iterator of calls to its end (C-level), keeping nothing
-_cache = [None, None, None]  # the last text read, its shell tokens, its plain tokens: parse_all, then redact
+# The last long text read, its shell tokens, its plain tokens, its _quote_free_words: parse_all, then redact.
+_cache = [None, None, None, None]
 
 
 def _runs(text):
@@ -212,15 +233,11 @@ def _run_fields(text):
     lengths = list(map(len, words))
     before = len(spaced) - len(spaced.lstrip())
     if sum(lengths) + len(words) - 1 + before + len(spaced) - len(spaced.rstrip()) == len(text):
-        # One separator character between words (the usual shape): each word ends one character before the
-        # running sum of word lengths plus one, and starts where the previous sum ended (shifted by what leads).
-        following = accumulate(map(add, lengths, repeat(1)))
-        if before:
-            following = map(add, following, repeat(before))
-        following = list(following)
-        starts = [before]
-        starts += following[:-1]
-        return starts, list(map(sub, following, repeat(1))), words
+        # One separator character between words (the usual shape): each word starts at the running sum of the
+        # lengths before it plus one each (shifted by what leads), and ends its length later.
+        starts = list(accumulate(map(add, lengths, repeat(1)), initial=before))
+        starts.pop()
+        return starts, list(map(add, starts, lengths)), words
     pieces = PLAIN_PIECE.findall(text)
     ends = list(accumulate(map(len, pieces)))
     starts = [0]
@@ -233,7 +250,7 @@ def shell_tokens(text):
     """The shell reading of ``text``: [(start, end, is_operator, text)], words unquoted, separators left out."""
     if _cache[1] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[1]
-    if SHELL_CHARACTERS.search(text) is None:
+    if not _holds_shell_character(text):
         tokens = _runs(text)  # nothing to unquote, no operator, no continuation: words are the runs
         if _remember(text, 1, tokens) and _cache[2] is None:
             _cache[2] = tokens  # and the argv reading is the same
@@ -246,6 +263,8 @@ def shell_tokens(text):
 def _shell_pieces(text):
     """shell_tokens of a text holding a quote, escape or operator, built by C-level iteration: positions are running
     sums of the pieces' lengths, the pattern's groups tell separators and operators."""
+    if not _holds_operator_character(text):
+        return _shell_words_and_separators(text)
     pieces = _SHELL_PIECE_KINDS().findall(text)
     texts = list(map(itemgetter(0), pieces))
     ends = list(accumulate(map(len, texts)))
@@ -262,10 +281,32 @@ def _shell_pieces(text):
         odd = [at for at in compress(count(), map(and_, map(not_, operators), holding)) if texts[at][0] in "0123456789"]
         for at in odd:
             operators[at] = True
-    words = list(map(unquote, texts)) if _NEEDS_UNQUOTE.search(text) is not None else texts  # operators: as they are
+    words = list(map(unquote, texts)) if _needs_unquote(text) else texts  # operators: as they are
     for at in odd:
         words[at] = texts[at]
     return list(zip(compress(starts, kept), compress(ends, kept), operators, words))
+
+
+def _shell_words_and_separators(text):
+    """_shell_pieces of a text without operator characters (so with a quote or a backslash), from the pieces alone
+    (no groups to tell them apart). Exact: the pieces are then words and separators by turns, a word or a separator
+    first (_SEPARATOR_START). Every character not a separator continues a word (plain characters, a backslash with
+    what follows it, quoted parts), so a word runs up to a separator or the end; a separator run is the longest
+    one; no piece is empty."""
+    pieces = _SHELL_WORD_OR_SEPARATOR().findall(text)
+    ends = list(accumulate(map(len, pieces)))
+    if _SEPARATOR_START.match(pieces[0]) is None:  # a word first: it starts at 0, the next after each separator
+        starts = [0]
+        starts += ends[1::2]
+        ends, words = ends[0::2], pieces[0::2]
+    else:
+        starts, ends, words = ends[0::2], ends[1::2], pieces[1::2]
+    return list(zip(starts, ends, repeat(False), map(unquote, words)))  # (zip stops at the last word's start)
+
+
+def _needs_unquote(text):
+    """Whether ``text`` holds a quote or a backslash (see _holds_shell_character)."""
+    return '"' in text or "'" in text or "\\" in text
 
 
 def _remember(text, slot, tokens):
@@ -274,7 +315,7 @@ def _remember(text, slot, tokens):
     if len(text) < _REMEMBERED_LENGTH:
         return False
     if not (_cache[0] is text or _cache[0] == text):
-        _cache[0], _cache[1], _cache[2] = text, None, None
+        _cache[:] = [text, None, None, None]
     _cache[slot] = tokens
     return True
 
@@ -288,31 +329,54 @@ def plain_tokens(text):
     characters counts as an operator."""
     if _cache[2] is not None and (_cache[0] is text or _cache[0] == text):
         return _cache[2]
-    if _PLAIN_SPECIAL.search(text) is None:
+    quoted = '"' in text or "'" in text
+    has_operator = _holds_operator_character(text)
+    if not (quoted or has_operator):
         tokens = _runs(text)
     else:
         # Only the few words holding a quote or starting like an operator need a look of their own, and the quotes
         # are dropped from the words before the tokens are made (by C-level iteration: no Python step per word).
         starts, ends, words = _run_fields(text)
         operators = repeat(False)
-        # Without < > ; & | no word can be an operator (digits alone are not); each looked for by a C-level search,
-        # which costs less than one pattern scan of a long text.
-        if "<" in text or ">" in text or ";" in text or "&" in text or "|" in text:
+        # Without < > ; & | no word can be an operator (digits alone are not).
+        if has_operator:
             maybe = [at for at in compress(count(), map(contains, repeat(_OPERATOR_START), map(itemgetter(0), words)))
                      if _PLAIN_OPERATOR.match(words[at])]
             if maybe:
                 operators = [False] * len(words)
                 for at in maybe:
                     operators[at] = True  # an operator holds no quote: its word stays as it is
-        if '"' in text or "'" in text:
-            quoted = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
-                                                                                            repeat("'")))))
-            stripped = map(str.replace, map(str.replace, map(words.__getitem__, quoted), repeat('"'), repeat("")),
+        unquoted = _quote_free_words(text) if quoted else None  # (operators were told from the words)
+        if unquoted is not None and len(unquoted) == len(words):
+            # The separators are single spaces: then the stripped text cut at each space gives as many pieces as the
+            # text has words only when no two spaces touch, and dropping quote characters moves no space (a word made
+            # only of quotes becomes an empty word, as it does on its own).
+            words = unquoted
+        elif quoted:
+            holding = list(compress(count(), map(or_, map(contains, words, repeat('"')), map(contains, words,
+                                                                                             repeat("'")))))
+            stripped = map(str.replace, map(str.replace, map(words.__getitem__, holding), repeat('"'), repeat("")),
                            repeat("'"), repeat(""))
-            _EXHAUST.extend(map(words.__setitem__, quoted, stripped))
+            _EXHAUST.extend(map(words.__setitem__, holding, stripped))
         tokens = list(zip(starts, ends, operators, words))
     _remember(text, 2, tokens)
     return tokens
+
+
+def _quote_free_words(text):
+    """The stripped text without its quote characters, cut at each space, when the spaces are its only separators
+    (by one str.split: no step per word); else None. A printable text has no other separator: every whitespace
+    character but the space, and NUL, is not printable (Unicode categories Cc, Zs, Zl, Zp), and isprintable costs
+    much less than a pattern scan. The words of a long text are kept for the next call: parse_all's argv reading
+    makes them, the redactor's plain_tokens reads them next."""
+    if _cache[3] is not None and (_cache[0] is text or _cache[0] == text):
+        return _cache[3]
+    stripped = text.strip()
+    if not stripped.isprintable():
+        return None
+    words = stripped.replace('"', "").replace("'", "").split(" ")
+    _remember(text, 3, words)
+    return words
 
 
 def _is_operator(piece):
@@ -322,8 +386,8 @@ def _is_operator(piece):
 
 def shell_words(text):
     """The shell reading's words and operators, without positions: [(is_operator, text)]."""
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
-    if _OPERATOR_CHARACTER.search(text) is None:  # no piece can be an operator
+    quoted = _needs_unquote(text)
+    if not _holds_operator_character(text):  # no piece can be an operator
         if quoted:
             return [(False, unquote(piece)) for piece in SHELL_WORD().findall(text) if piece]
         return [(False, piece) for piece in SHELL_WORD().findall(text) if piece]
@@ -333,7 +397,7 @@ def shell_words(text):
 
 def _lazy_shell_words(text):
     """shell_words, one word at a time."""
-    quoted = _NEEDS_UNQUOTE.search(text) is not None
+    quoted = _needs_unquote(text)
     for match in SHELL_WORD().finditer(text):
         piece = match.group(1)
         if piece:
@@ -365,23 +429,32 @@ def _named_ngrok(word):
         _basename(word).lower().startswith("ngrok") and not _ENV_ASSIGNMENT.match(word) and " " not in word.strip()
 
 
-def _locate_binary(words):
+def _locate_binary(words, named):
     """[(index of the ngrok binary, inner command line or None)]: one or two readings of where the binary is.
 
     Launchers and their options are stepped over; a shell run with ``-c`` hands back its command string, to be
     parsed in its place. When another word is named ngrok* (an unknown launcher: ``proxychains ngrok tcp 22``), it
     is read as the binary too: whichever reading opens a tunnel counts (a renamed binary whose flag value holds
-    ``ngrok version`` stays a tunnel).
+    ``ngrok version`` stays a tunnel). ``named``: _named_at(words), read by the caller.
     """
     found = [_launched(words)]
-    named = _first_named_ngrok(words) \
-        if any(_NGROK_ANY_CASE(word) for word in words[:1]) or _NGROK_ANY_CASE(" ".join(words)) else None
     if named is not None and found[0] != (named, None):
         if found[0][1] is None and not _named_ngrok(words[found[0][0]]) and \
                 _basename(words[found[0][0]]).lower() in _LAUNCHERS:
             found = []
         found.append((named, None))
     return found
+
+
+def _named_at(words):
+    """_first_named_ngrok(words), after C-level looks for a word that may be named ngrok* (most lines have none):
+    ngrok in any case at the start of the first word, or after a space or a slash in the words joined with spaces.
+    Exact: a word named ngrok* has a lower-cased base name that starts with ngrok, so ngrok at its start or after a
+    slash; lower-casing makes n, g, r, o, k only of characters the case-blind pattern takes for them, and a slash
+    only of a slash (test_cmdline_equivalence checks both for every character)."""
+    if _NGROK_AT_START(words[0]) is None and _NGROK_AFTER_SPACE_OR_SLASH(" ".join(words)) is None:
+        return None
+    return _first_named_ngrok(words)
 
 
 _FEW_WORDS = 32
@@ -411,11 +484,11 @@ def _launched(words):
             index += 1
             continue
         if name in _SHELLS:
-            rest = words[index + 1:]
-            for position, option in enumerate(rest):
+            for position in range(index + 1, len(words)):
+                option = words[position]
                 if option.startswith("-") and "c" in option[1:] and not option.startswith("--"):
-                    return index, (rest[position + 1] if position + 1 < len(rest) else "")
-            return (index + 1, None) if rest else (index, None)  # "sh script.sh": the script runs
+                    return index, (words[position + 1] if position + 1 < len(words) else "")
+            return (index + 1, None) if index + 1 < len(words) else (index, None)  # "sh script.sh": the script runs
         if name not in _LAUNCHERS:
             return index, None
         value_options = _LAUNCHERS[name]
@@ -462,6 +535,64 @@ def target_port(target, subcommand):
 
 def _invocation(binary, args):
     """The NgrokInvocation of one command: the binary's word and the words after it (operators removed)."""
+    read, flag_at = None, None
+    if len(args) >= _MANY_ARGS:
+        is_flag, flag_words = _flags_of(args)
+        if is_flag.count(True) * _FLAG_SHARE >= len(args):  # many flags: the loop would take a step for each
+            read = _read_at_once(args, is_flag, flag_words)
+        if read is None:
+            flag_at = compress(count(), is_flag)
+    words, flags, config_paths, has_secret, info_verb, first_clean, runs = read or _read_one_by_one(args, flag_at)
+
+    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
+    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
+    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
+    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
+    verb_at, candidates = 0, [0]
+    if words and not (first_clean and words[0].lower() in VERBS):
+        verbs = list(compress(count(), map(_any_case_verbs().__contains__, words)))
+        candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
+        verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
+    subcommand = words[verb_at].lower() if words else ""
+    next_word = words[verb_at + 1].lower() if verb_at + 1 < len(words) else None
+
+    if subcommand == "authtoken" or (subcommand == "config" and next_word in ("add-authtoken", "add-api-key")):
+        has_secret = True
+    if info_verb and subcommand not in OPENING_VERBS:
+        # ngrok prints help or its version and exits, whatever else the line asks for.
+        subcommand = info_verb
+    action = subcommand
+    if subcommand in ACTION_VERBS and next_word is not None:
+        action = subcommand + " " + next_word
+    targets = _targets(words, *runs(), candidates) if subcommand in TUNNEL_VERBS else {}
+    target = targets.pop(verb_at, "")
+
+    shown = words[verb_at:]
+    shown += flags
+    arguments = " ".join(shown)
+    paths = tuple(([binary] if "/" in binary else []) + config_paths)
+    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
+    others = {}
+    for at, other in targets.items():
+        if other != target and other not in others:
+            verb = words[at].lower() if at >= 0 else subcommand
+            others[other] = found._replace(subcommand=verb, action=verb, target=other,
+                                           target_port=target_port(other, verb))
+    return [found] + list(others.values())
+
+
+def _read_flag(word):
+    """(lower-case name, "=" or "", inline value, name as shown: -x or --name) of a flag word."""
+    name, has_inline_value, value = word.lstrip("-").partition("=")
+    name = name.lower()
+    return name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name
+
+
+def _read_one_by_one(args, flag_at=None):
+    """The positional words and flags of a command's arguments, a flag at a time: (words, the flags' texts to join
+    with spaces (--name=value, --name, --name value), --config files, whether a secret flag is given, "help"/"version" when a flag asks for it, whether
+    the first word is clean, a function giving (clean_of, index_of, run_ends): see _targets). ``flag_at``: the
+    flags' positions, when the caller has them."""
     # The positional words, in three parallel lists: the word, whether it is clean (not after a flag's separate
     # value, nor after such a word), its position in args plus one. They come in runs between flags, each run
     # added at once (a command line of a million words costs no Python step per word).
@@ -472,10 +603,12 @@ def _invocation(binary, args):
     has_secret = False
     info_verb = ""
     after_value = False
-    count = len(args)
+    total = len(args)
     index = 0  # the next word not yet read
-    flag_words = {}  # flag word -> (lower-case name, "=" or "", inline value, name as shown)
-    for at in [at for at in compress(range(count), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]:
+    flag_words = {}  # flag word -> _read_flag(word)
+    if flag_at is None:
+        flag_at = [at for at in compress(range(total), map(str.startswith, args, repeat("-"))) if len(args[at]) > 1]
+    for at in flag_at:
         if at < index:
             continue  # a flag's value
         if at > index:  # a run of positional words
@@ -490,14 +623,12 @@ def _invocation(binary, args):
             break
         read = flag_words.get(word)  # a flag word is read once however often it is repeated
         if read is None:
-            name, has_inline_value, value = word.lstrip("-").partition("=")
-            name = name.lower()
-            read = flag_words[word] = (name, has_inline_value, value, ("-" if len(name) == 1 else "--") + name)
+            read = flag_words[word] = _read_flag(word)
         name, has_inline_value, value, shown = read
         after_value = False
         if has_inline_value:
             flags.append(shown + "=" + value)
-        elif name in VALUE_FLAGS and index < count:
+        elif name in VALUE_FLAGS and index < total:
             value = args[index]
             index += 1
             flags.append(shown + " " + value)
@@ -510,48 +641,80 @@ def _invocation(binary, args):
             has_secret = True
         elif name in _INFO_FLAGS and not info_verb and (not has_inline_value or value.lower() in _TRUE):
             info_verb = _INFO_FLAGS[name]  # but --help=false turns help off: the tunnel runs
-    if index < count:  # the last run (every word after --, if it came)
+    if index < total:  # the last run (every word after --, if it came)
         words += args[index:]
-        clean_of += [not after_value] * (count - index)
-        index_of += range(index + 1, count + 1)
+        clean_of += [not after_value] * (total - index)
+        index_of += range(index + 1, total + 1)
         run_ends.append(len(words) - 1)
+    runs = (clean_of, index_of, run_ends)
+    return words, flags, config_paths, has_secret, info_verb, bool(clean_of) and clean_of[0], lambda: runs
 
-    # The verb: the first word, when it is one of ngrok's verbs and no flag value came before it; else (the words
-    # before it are pieces of an unquoted flag value: --metadata "x help" tcp 22) the first verb that opens a
-    # tunnel, else the first verb, else the first word. In that second case any verb that opens a tunnel may be the
-    # real one (--log "ngrok tcp 8080" tcp 22 arrives as --log ngrok tcp 8080 tcp 22): each gives a reading.
-    verb_at, candidates = 0, [0]
-    if words and not (clean_of[0] and words[0].lower() in VERBS):
-        any_case_verbs = _any_case_verbs()
-        verbs = [at for at, word in enumerate(words) if word in any_case_verbs]
-        candidates = [at for at in verbs if words[at].lower() in OPENING_VERBS]
-        verb_at = candidates[0] if candidates else verbs[0] if verbs else 0
-    subcommand = words[verb_at].lower() if words else ""
-    words_after = words[verb_at + 1:]
 
-    if subcommand == "authtoken" or (
-        subcommand == "config" and words_after and words_after[0].lower() in ("add-authtoken", "add-api-key")
-    ):
-        has_secret = True
-    if info_verb and subcommand not in OPENING_VERBS:
-        # ngrok prints help or its version and exits, whatever else the line asks for.
-        subcommand = info_verb
-    action = subcommand
-    if subcommand in ACTION_VERBS and words_after:
-        action = subcommand + " " + words_after[0].lower()
-    targets = _targets(words, clean_of, index_of, run_ends, candidates) if subcommand in TUNNEL_VERBS else {}
-    target = targets.pop(verb_at, "")
+_MANY_ARGS = 64  # from this many arguments on, _read_at_once (below, its fixed cost is more than the loop's) ...
+_FLAG_SHARE = 8  # ... when at least one in this many is a flag (else the loop's few steps cost less)
+_REPEATED = 4  # at most one distinct word in this many: _flags_of tells flags by a set of the distinct words
 
-    arguments = " ".join(words[verb_at:verb_at + 1] + words_after + flags)
-    paths = tuple(([binary] if "/" in binary else []) + config_paths)
-    found = NgrokInvocation(subcommand, action, target, target_port(target, subcommand), arguments, paths, has_secret)
-    others = {}
-    for at, other in targets.items():
-        if other != target and other not in others:
-            verb = words[at].lower() if at >= 0 else subcommand
-            others[other] = found._replace(subcommand=verb, action=verb, target=other,
-                                           target_port=target_port(other, verb))
-    return [found] + list(others.values())
+
+def _flags_of(args):
+    """([whether each argument is a flag word: - then at least one character], the set of the flag words)."""
+    distinct = set(args)
+    if len(distinct) * _REPEATED <= len(args):  # a few words, repeated: each looked at once, then looked up
+        flag_words = set(compress(distinct, map(str.startswith, distinct, repeat("-"))))  # (one set, one order)
+        flag_words.discard("-")  # a lone dash is a word
+        return list(map(flag_words.__contains__, args)), flag_words
+    is_flag = list(map(str.startswith, args, repeat("-")))
+    if "-" in args:
+        is_flag = list(map(and_, is_flag, map(ne, args, repeat("-"))))
+    return is_flag, set(compress(args, is_flag))
+
+
+def _read_at_once(args, is_flag, flag_words):
+    """_read_one_by_one by C-level iteration (no Python step per word or flag), for the arguments where every flag
+    is read alike wherever it stands; None where the order matters (the loop then reads them): a flag word is --
+    (options end), names a --config file, or asks for help or the version (the first one counts), or a flag that
+    takes a value is followed by a flag word (which is then its value, not a flag: chains depend on parity). The
+    flags come as the texts to join with spaces: --name=value, --name, or --name then its value.
+
+    Exact: without those, the loop reads every flag word as a flag, and each flag that takes a value takes the word
+    right after it (never a flag word), or nothing when it is the last word; the positional words are the rest, in
+    runs between them; a run is clean unless it starts right after a value. ``is_flag``, ``flag_words``: _flags_of."""
+    reads = {word: _read_flag(word) for word in flag_words}
+    if "--" in reads or any(name == "config" or name in _INFO_FLAGS for name, _, _, _ in reads.values()):
+        return None
+    has_secret = any(name in _SECRET_FLAGS for name, _, _, _ in reads.values())
+    takes_value = {word for word, (name, has_inline_value, _, _) in reads.items()
+                   if not has_inline_value and name in VALUE_FLAGS}
+    taken = is_flag  # the flags and their values
+    if takes_value:
+        is_value = [False]  # the word right after a flag that takes a value (none after the last word)
+        is_value += map(takes_value.__contains__, args)
+        is_value.pop()
+        if any(map(and_, is_flag, is_value)):
+            return None
+        taken = list(map(or_, is_flag, is_value))
+    positional = list(map(not_, taken))
+    words = list(compress(args, positional))
+    texts = list(compress(args, taken))
+    flags = list(map({word: shown + has_inline_value + value
+                      for word, (_, has_inline_value, value, shown) in reads.items()}.get, texts, texts))
+    if not words:
+        return words, flags, [], has_secret, "", False, lambda: ([], [], [])
+    first_at = positional.index(True)
+    first_clean = first_at == 0 or is_flag[first_at - 1]  # else a value comes right before it
+
+    def runs():
+        index_of = list(compress(count(1), positional))
+        # A run ends where the next positional word is not the next argument; it is clean unless the argument before
+        # its first word is a value (not a flag: a run starts after a flag or its value).
+        ends = list(compress(count(), map(ne, map(sub, index_of[1:], index_of), repeat(1))))
+        ends.append(len(words) - 1)
+        starts = [0]
+        starts += map(add, ends[:-1], repeat(1))
+        clean = list(map(is_flag.__getitem__, map(sub, map(index_of.__getitem__, starts), repeat(2))))
+        clean[0] = first_clean
+        clean_of = list(chain.from_iterable(map(repeat, clean, map(sub, map(add, ends, repeat(1)), starts))))
+        return clean_of, index_of, ends
+    return words, flags, [], has_secret, "", first_clean, runs
 
 
 def _targets(words, clean_of, index_of, run_ends, candidates):
@@ -615,9 +778,9 @@ def _commands(tokens, first_only=False):
     return [words for words in commands if words]
 
 
-def _command_invocations(words, depth):
+def _command_invocations(words, depth, named):
     found = []
-    for start, inner in _locate_binary(words):
+    for start, inner in _locate_binary(words, named):
         if inner is not None:
             if depth < 3:
                 found.extend(_shell_invocations(inner, depth + 1))
@@ -632,26 +795,27 @@ def _command_invocations(words, depth):
 
 def _shell_invocations(command_line, depth=0, redact_next=False):
     """Every command of the shell reading that runs ngrok; when none is named ngrok*, the first command."""
-    if SHELL_CHARACTERS.search(command_line) is None:
+    if not _holds_shell_character(command_line):
         # No quote, escape or operator: one command, its words cut at whitespace and NUL (str.split cuts at the
         # characters \s matches, str.isspace).
         words = (command_line.replace("\x00", " ") if "\x00" in command_line else command_line).split()
         commands = [words] if words else []
     else:
         commands = _shell_commands(command_line, redact_next)
-    named = [words for words in commands
-             if _NGROK_ANY_CASE(" ".join(words)) and _first_named_ngrok(words) is not None] \
-        if _NGROK_ANY_CASE(command_line) else []
-    chosen = named or commands[:1]
+    if _NGROK_ANY_CASE(command_line):
+        located = [(words, _named_at(words)) for words in commands]
+        chosen = [command for command in located if command[1] is not None] or located[:1]
+    else:  # no command is named ngrok*, but an escape may still spell it in the first one (ng\rok)
+        chosen = [(words, _named_at(words)) for words in commands[:1]]
     found = []
-    for words in chosen:
-        found.extend(_command_invocations(words, depth))
+    for words, named in chosen:
+        found.extend(_command_invocations(words, depth, named))
     return found
 
 
 def _shell_commands(command_line, redact_next):
     """The commands of a line holding a quote, escape or operator (see _shell_invocations)."""
-    has_operator = _OPERATOR_CHARACTER.search(command_line) is not None
+    has_operator = _holds_operator_character(command_line)
     if has_operator and _NGROK_ANY_CASE(command_line) is None:
         # No command can be named ngrok*, so only the first is read: its words are cut one by one up to the
         # operator that ends it (a line of 100,000 commands costs its first one, not a word list of them all).
@@ -672,16 +836,16 @@ def _shell_commands(command_line, redact_next):
 
 
 def _argv_invocations(command_line):
-    if _OPERATOR_CHARACTER.search(command_line) is None:
-        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words).
-        stripped = command_line.strip()
-        if '"' in stripped or "'" in stripped:
-            stripped = stripped.replace('"', "").replace("'", "")
-        # Each separator character cuts: str.split(" ") when the spaces are the only ones (C speed).
-        words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
+    if not _holds_operator_character(command_line):
+        # No word can be an operator: drop the quote characters from the whole line, then cut it (as plain_words):
+        # at each space when the spaces are the only separators (_quote_free_words), else at each separator.
+        words = _quote_free_words(command_line)
+        if words is None:
+            stripped = command_line.strip().replace('"', "").replace("'", "")
+            words = stripped.split(" ") if _OTHER_SEPARATOR.search(stripped) is None else _ONE_SEPARATOR.split(stripped)
     else:
         words = [text for _, text in plain_words(command_line)]  # '' too: a quote alone was an argument
-    return _command_invocations(words, 0) if words else []
+    return _command_invocations(words, 0, _named_at(words)) if words else []
 
 
 def _rank(invocation):
@@ -701,7 +865,7 @@ def parse_all(command_line, redact_next=False):
     if not command_line:
         return []
     found = _shell_invocations(command_line, 0, redact_next)
-    if _READINGS_DIFFER.search(command_line):
+    if _readings_differ(command_line):
         found += _argv_invocations(command_line)
     unique = [invocation for invocation in dict.fromkeys(found) if invocation != EMPTY]
     if any(invocation.subcommand in OPENING_VERBS for invocation in unique):
