@@ -131,12 +131,13 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
     flag_words = {}  # flag word -> (lower-case name, "=" or "")
-    # Words that change nothing when met while nothing is being read (a property of the word alone: see where they
-    # are added), so that a repeated one is then stepped over in one check. Only in a long walk: a short one
+    # Met while nothing is being read, a word that is not an operator takes the same step wherever it stands: the
+    # step below then reads nothing but the word (its position only for the spans these words never append). So
+    # the walk remembers, where it works a word's step out: words that change nothing then (inert), and words that
+    # start reading something (secret and value flags without "=", keywords) -> the (expect, spaced, positional,
+    # env_name) they leave; a repeated one then takes its step in one check. Only in a long walk: a short one
     # repeats few words, and pays nothing for this.
     inert = set() if len(tokens) >= _INERT_FROM else None
-    # Words that, met while nothing is being read, start reading something and append no span (secret and value
-    # flags without "=", keywords) -> the (expect, spaced, positional, env_name) they leave: also of the word alone.
     starts_reading = {}
     watching = candidates is not None or inert is not None
     walking = enumerate(tokens)
