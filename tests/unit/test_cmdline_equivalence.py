@@ -264,6 +264,52 @@ def test_a_long_command_string_is_walked_once_as_part_of_the_line():
     assert "--authtoken ******** ngrok" in masked
 
 
+# -- hredact, sixth round: the redactor's fast paths for nested and quoted command strings --------------------------
+
+# Words the walk treats apart, each of them inert when nothing is being read or not.
+REPEATED_WORDS = ["x", "k", "-c", "--log", "--authtoken", "--authtoken=s", "--log=x", "--basic-auth", "-", "--",
+                  "authtoken", "abcdefghij", "NGROK_AUTHTOKEN", "ngrok_api_key=s", "=", ">", "2>&1", ";", "'", '"',
+                  "x'", '"a', '"bash -c \'ngrok authtoken x\' "', "'a b'"]
+
+
+@st.composite
+def repeated_units(draw):
+    """A few fragments repeated (the worst-case shapes repeat one unit): a word met again while nothing is being
+    read, and while a value, secret, keyword, file or spaced secret is; command strings met again."""
+    unit = draw(st.lists(st.sampled_from(REPEATED_WORDS if draw(st.booleans()) else FRAGMENTS + INNER_WORDS),
+                         min_size=1, max_size=6))
+    joiner = draw(st.sampled_from([" ", "\x00", "  "]))
+    return joiner.join(unit * draw(st.integers(2, 12)))
+
+
+REDACTOR_LINES = st.one_of(hostile_lines(), sparse_lines(), spaced_secret_lines(), command_string_lines(),
+                           repeated_units())
+
+
+@settings(max_examples=600, deadline=None)
+@given(REDACTOR_LINES)
+def test_inert_words_decide_as_the_word_by_word_walks(line):
+    # Only long walks (redaction._INERT_FROM tokens) remember their inert words; here every walk does.
+    with mock.patch.object(redaction, "_INERT_FROM", 0):
+        _same_decisions(line)
+
+
+# Each word a long walk remembers, met again while nothing is being read and while something is.
+REPEATED_LINES = [
+    "--log authtoken k " * 3, "--log --authtoken k " * 3, "-log authtoken k x " * 3, "--log=x authtoken k " * 3,
+    "--authtoken k x " * 3, "--authtoken --log k " * 3, "--basic-auth a b --log c " * 3, "--authtoken= k " * 3,
+    "authtoken x authtoken " * 3, "add-api-key x --log " * 3, "NGROK_AUTHTOKEN = k ngrok_api_key x " * 3,
+    "> authtoken k > x --log " * 3, "-c x --c -- - " * 3, 'sh -c "bash -c \'ngrok authtoken x\' " ' * 3,
+]
+
+
+def test_repeated_words_decide_as_the_word_by_word_walks():
+    with mock.patch.object(redaction, "_INERT_FROM", 0):
+        for line in REPEATED_LINES:
+            _same_decisions(line)
+            _same_decisions(line.replace(" ", "\x00"))
+
+
 # -- the parser's share (hparse): reading a long argument list at once (ngrok_cmdline._read_at_once) --------------
 
 ARGUMENT_WORDS = ["tcp", "http", "tunnel", "start", "config", "authtoken", "version", "x", "22", "h:80", "", "-",

@@ -131,18 +131,35 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
     skip_file = False  # after "> ", "2> ", "< ": the next word is a file, not the value or secret awaited
     stops = None  # positions of the tokens that can end a spaced secret (found when one is first read)
     flag_words = {}  # flag word -> (lower-case name, "=" or "")
+    # Met while nothing is being read, a word that is not an operator takes the same step wherever it stands: the
+    # step below then reads nothing but the word (its position only for the spans these words never append). So
+    # the walk remembers, where it works a word's step out: words that change nothing then (inert), and words that
+    # start reading something (secret and value flags without "=", keywords) -> the (expect, spaced, positional,
+    # env_name) they leave; a repeated one then takes its step in one check. Only in a long walk: a short one
+    # repeats few words, and pays nothing for this.
+    inert = set() if len(tokens) >= _INERT_FROM else None
+    starts_reading = {}
+    watching = candidates is not None or inert is not None
     walking = enumerate(tokens)
     for at, (start, end, is_operator, word) in walking:
-        if candidates is not None and expect is None and not (spaced or positional or env_name or skip_file):
-            # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
-            if looked < unlooked and candidates[looked] < at:
-                looked = bisect_left(candidates, at, looked)
-            if looked == unlooked:
-                break
-            if candidates[looked] > at:
-                if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
-                    next(islice(walking, candidates[looked] - at - 2, None), None)
-                continue
+        if watching and expect is None and not (spaced or positional or env_name or skip_file):
+            if inert is not None and not is_operator:
+                if word in inert:
+                    continue
+                state = starts_reading.get(word)
+                if state is not None:
+                    expect, spaced, positional, env_name = state
+                    continue
+            if candidates is not None:
+                # Nothing being read: up to the next candidate, no token changes anything (see _MAY_MATTER).
+                if looked < unlooked and candidates[looked] < at:
+                    looked = bisect_left(candidates, at, looked)
+                if looked == unlooked:
+                    break
+                if candidates[looked] > at:
+                    if candidates[looked] > at + 1:  # step over the tokens before it (islice yields the last)
+                        next(islice(walking, candidates[looked] - at - 2, None), None)
+                    continue
         if is_operator:
             spaced = False
             if not word.strip(";&|"):  # only ; & | characters: ends one command, starts the next
@@ -178,8 +195,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if not word.startswith("--") or len(word) == 2 or word.startswith("-----"):
                 spans.append((start, end))  # "-x" may well be a password; "-----BEGIN" starts a PEM key
                 # a\ b read without quotes: the escaped space joins the next word to the secret
-                raw = text[start:end]
-                spaced = (spaced and _continues(raw, quoted_reading)) or (not quoted_reading and raw[-1] == "\\")
+                spaced = (spaced and _continues(text[start:end], quoted_reading)) or \
+                    (not quoted_reading and text[end - 1] == "\\")
                 continue
             spaced = False  # "--authtoken --log": the flag had no value; read this word as a flag
         is_flag = word[:1] == "-" and len(word) > 1 and word != "--"  # as _flag_name, inline: the hot path
@@ -208,6 +225,15 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if read is None:
                 name, equals, _ = word.lstrip("-").partition("=")
                 read = flag_words[word] = (name.lower(), equals)
+                if inert is None:
+                    pass
+                elif read[0] in _SECRET_FLAGS:
+                    if not equals:
+                        starts_reading[word] = ("secret", read[0] in _SPACED_SECRET_FLAGS, False, False)
+                elif read[0] in VALUE_FLAGS and not equals:
+                    starts_reading[word] = ("value", False, False, False)
+                else:
+                    inert.add(word)  # a flag that is neither a secret's nor takes a value: read, then nothing
             name, equals = read
             if name in _SECRET_FLAGS:
                 if not equals:
@@ -224,6 +250,8 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             if positional:
                 positional = False
                 spans.append((start, end))
+            if inert is not None:
+                inert.add(word)  # not an operator, nor a flag: when nothing is being read, it changes nothing
             continue
         lowered = word.lower()
         if lowered.startswith(_ENV_NAMES):
@@ -239,13 +267,21 @@ def _walk(text, tokens, quoted_reading, positions=None, ended=None):
             continue
         if lowered in _POSITIONAL_KEYWORDS:
             positional = True
+            if inert is not None:
+                starts_reading[word] = (None, False, True, False)
             continue
         if positional:
             positional = False
             spans.append((start, end))
+        if inert is not None:
+            inert.add(word)  # nor a keyword or variable name: the same
     if ended is not None:  # a walk that stops early (no candidate left) reads nothing then
         ended.append(expect is None and not (spaced or positional or env_name or skip_file))
     return spans
+
+
+# Walks over at least this many tokens remember their inert words (see _walk).
+_INERT_FROM = 64
 
 
 # Where a token that may change the walk's state when nothing is being read can be (see _walk): a redirection
@@ -433,7 +469,9 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
     """Every (start, end) of ``text`` that holds a secret, merged: spans that overlap, or that only whitespace
     (never a multivalue separator) separates, become one."""
     if _inner is None:
-        _inner = {}  # command string -> its spans: a line that repeats one string reads it once
+        # For each depth of the text holding them, command string -> its spans: a line that repeats one string
+        # reads it once.
+        _inner = ({}, {})
     covered = ()  # starts of the command strings whose walk the argv reading's walk stands for
     quoted = ()  # the quoted words of the shell reading: command strings if they hold spaces
     if not _walked or _nothing_to_walk(text):
@@ -455,13 +493,14 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
     if quoted:
         # A quoted word holding spaces is a command string (sh -c '...', parent_process): read it as a command
         # line of its own, so that its quoting (a\ b) counts. Two levels: sh -c "sudo sh -c '...'".
+        memory = _inner[_depth]
         for start, end, _, word in quoted:  # never an operator: none starts with a quote
-            if _HAS_SPACE.search(word):
+            if " " in word or _HAS_SPACE.search(word):  # most hold a space: no pattern call then
                 inner_end = end - 1 if end - start > 1 and text[end - 1] == text[start] else end
                 inner = text[start + 1:inner_end]
-                found = _inner.get((inner, _depth))
+                found = memory.get(inner)
                 if found is None or (type(found) is _ScansOnly and start not in covered):
-                    if found is not None or len(_inner) < COMMAND_STRINGS_READ:
+                    if found is not None or len(_inner[0]) + len(_inner[1]) < COMMAND_STRINGS_READ:
                         # Where the argv reading's walk was reading nothing as it came to this command string, it
                         # walked the string's words in the same states as the string's own walk, with spans at
                         # least as wide (the quotes are in its words): what that walk finds is found already.
@@ -472,8 +511,12 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
                         # Past the limit a command string is not read word by word: masked whole when any rule
                         # could apply to it (over-masking, never a leak), kept as it is otherwise.
                         found = [(0, len(inner))] if _may_hold_secret(inner) else []
-                    _inner[inner, _depth] = found
-                spans += [(start + 1 + a, start + 1 + b) for a, b in found]
+                    memory[inner] = found
+                if len(found) == 1:  # the usual case, without a list comprehension's call
+                    a, b = found[0]
+                    spans.append((start + 1 + a, start + 1 + b))
+                elif found:
+                    spans += [(start + 1 + a, start + 1 + b) for a, b in found]
     # Each scan only where it can match (a scan of a long text costs tens of milliseconds even when it finds
     # nothing): NGROK_ in any letter case (str.lower maps every character that matches n, g, r, o or k without
     # regard to case to that letter, the Kelvin sign included), a colon after a header name.
