@@ -73,7 +73,8 @@ _CREDENTIAL_PARAMETER = _when_needed(r"[?&](?=[^=&#?/\s\x00\"']*?(?ai:%s)|(?ai:s
 _VALUE_SPAN = methodcaller("span", "value")
 _START = methodcaller("start")
 # Values of a multivalue field are joined with this to be redacted as one text (a secret may follow its keyword
-# in the next value); then split again. Quoted parts never run past its \x1e (see ngrok_cmdline.SHELL_TOKEN).
+# in the next value); then split again. Quoted parts never run past its \x1e (see the shell reading's patterns in
+# ngrok_cmdline).
 _VALUE_SEPARATOR = " \n\x1e\n "
 # Substrings without which no rule can apply (a fast exit for the many texts that hold no secret): one in every
 # secret flag, keyword, variable name, "@" and credential name above (x-amz-, x-goog-: header and parameter names).
