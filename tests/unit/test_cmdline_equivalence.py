@@ -255,11 +255,8 @@ def test_a_long_command_string_is_walked_once_as_part_of_the_line():
     def counting_walk(text, tokens, *args, **kwargs):
         walked.append((len(text), len(tokens)))
         return original(text, tokens, *args, **kwargs)
-    redaction._walk = counting_walk
-    try:
+    with mock.patch.object(redaction, "_walk", counting_walk):
         masked = redaction.redact(line)
-    finally:
-        redaction._walk = original
     argv_tokens = len(ngrok_cmdline.plain_tokens(line))
     assert argv_tokens > 2000
     assert walked == [(len(line), 3), (len(line), argv_tokens), (len(line), 2)]
