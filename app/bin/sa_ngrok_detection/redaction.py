@@ -29,7 +29,7 @@ from bisect import bisect_left, bisect_right
 from itertools import compress, count, islice, repeat
 from operator import contains, itemgetter, le, methodcaller, or_, sub
 
-from .ngrok_cmdline import SHELL_CHARACTERS, VALUE_FLAGS, _when_needed, plain_tokens, shell_tokens
+from .ngrok_cmdline import VALUE_FLAGS, _holds_shell_character, _when_needed, plain_tokens, shell_tokens
 
 MASK = "********"
 
@@ -410,8 +410,8 @@ def _url_spans(text, spans):
 
 
 # Distinct command strings (sh -c '...') read as command lines of their own in one text. A real command line holds a
-# few; a hostile one can hold tens of thousands, each costing a Python walk (about 0.1 ms: reading 1,000 of them was
-# a quarter of a 1 MB line of nested command strings).
+# few; a hostile one can hold tens of thousands, each costing Python walks (about 100,000 instructions: with 1,000
+# read, 250 KB of different nested command strings cost 782 M instructions; with 100, 690 M).
 COMMAND_STRINGS_READ = 100
 
 
@@ -487,7 +487,7 @@ def secret_spans(text, _depth=0, _inner=None, _walked=True):
         spans = _walk(text, words, True, positions)
         if _depth < 2:
             quoted = list(_quoted_words(text, words))
-        if SHELL_CHARACTERS.search(text):  # else both readings cut the text into the same words
+        if _holds_shell_character(text):  # else both readings cut the text into the same words
             argv_tokens = plain_tokens(text)
             spans += _walk(text, argv_tokens, False, positions)
             if quoted and len(text) > _COVERED_FROM:
